@@ -1,0 +1,168 @@
+"""MNIST as NumPy arrays: IDX files, the Kaggle CSV, splits and mini-batches.
+
+``load_mnist()`` gives ``X_train (60000, 784)``, ``y_train (60000,)``,
+``X_test (10000, 784)``, ``y_test (10000,)``: one example per row, pixels
+scaled to [0, 1] as float32. Where the files come from is described in
+:mod:`nnlib.download`.
+"""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .download import find_or_download
+from .functional import one_hot as _one_hot
+from .init import as_rng
+
+__all__ = ["MNIST", "read_idx", "write_idx", "load_mnist", "train_val_split", "minibatches", "read_mnist_csv"]
+
+# IDX type codes -> big-endian NumPy dtypes.
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an IDX file (gzipped or plain) into an array of the shape its header states.
+
+    IDX: two zero bytes, a type code, the number of dimensions d, then d
+    big-endian int32 sizes, then the data, row-major.
+    """
+    path = Path(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"{path}: corrupt gzip data ({exc})") from exc
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise ValueError(f"{path} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path}: truncated IDX header")
+    shape = tuple(int(s) for s in np.frombuffer(raw, ">i4", ndim, offset=4))
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) != expected:
+        raise ValueError(f"{path}: header promises shape {shape} ({expected} bytes) but the file has "
+                         f"{len(raw)} bytes; it is truncated or corrupt")
+    data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def write_idx(path, array, compress: bool | None = None):
+    """Write ``array`` as an IDX file (gzipped if the name ends in .gz or ``compress``)."""
+    path, array = Path(path), np.asarray(array)
+    code = {np.dtype(v).newbyteorder("="): k for k, v in _IDX_TYPES.items()}.get(array.dtype)
+    if code is None:
+        raise ValueError(f"IDX cannot store dtype {array.dtype}")
+    body = (bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">i4").tobytes()
+            + array.astype(array.dtype.newbyteorder(">")).tobytes())
+    if compress or (compress is None and path.suffix == ".gz"):
+        body = gzip.compress(body, mtime=0)
+    path.write_bytes(body)
+
+
+class MNIST(NamedTuple):
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+_RAW_CACHE: dict = {}
+
+
+def _load_raw(data_dir, download) -> tuple:
+    paths = tuple(find_or_download(name, data_dir, download) for name in (
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+    key = tuple((str(p.resolve()), p.stat().st_mtime_ns) for p in paths)
+    if key not in _RAW_CACHE:
+        _RAW_CACHE.clear()
+        _RAW_CACHE[key] = tuple(read_idx(p) for p in paths)
+    return _RAW_CACHE[key]
+
+
+def load_mnist(data_dir=None, *, normalize: bool = True, flatten: bool = True, one_hot: bool = False,
+               dtype=np.float32, download: bool = True) -> MNIST:
+    """Load MNIST as ``(X_train, y_train, X_test, y_test)`` (a named tuple).
+
+    normalize: pixels / 255 in [0, 1] (else 0..255). flatten: X of shape
+    (N, 784) (else (N, 28, 28)). one_hot: labels as (N, 10) one-hot rows of
+    ``dtype`` (else int64 labels (N,)). dtype: of the pixels, float32 by
+    default; ``normalize=False, dtype=np.uint8`` gives the raw bytes.
+    """
+    if normalize and not np.issubdtype(np.dtype(dtype), np.floating):
+        raise ValueError(f"normalize=True needs a float dtype, got {np.dtype(dtype)}; "
+                         f"use normalize=False for raw 0..255 values")
+    Xtr, ytr, Xte, yte = _load_raw(data_dir, download)
+
+    def images(X):
+        X = X.reshape(len(X), -1) if flatten else X
+        X = X.astype(dtype)
+        if normalize:
+            X /= 255
+        return X
+
+    def labels(y):
+        return _one_hot(y, 10, dtype=dtype) if one_hot else y.astype(np.int64)
+
+    return MNIST(images(Xtr), labels(ytr), images(Xte), labels(yte))
+
+
+def train_val_split(X, y, val_size=10000, rng=0, shuffle: bool = True):
+    """Split off ``val_size`` examples (a count, or a fraction if < 1) for validation.
+
+    Returns ``X_train, y_train, X_val, y_val``; with ``shuffle`` the rows are
+    drawn at random with ``rng``, else the last rows become the validation set.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    n_val = int(round(val_size * len(X))) if 0 < val_size < 1 else int(val_size)
+    if not 0 < n_val < len(X):
+        raise ValueError(f"val_size must leave both parts non-empty; got {val_size} for {len(X)} examples")
+    order = as_rng(rng).permutation(len(X)) if shuffle else np.arange(len(X))
+    tr, val = order[:-n_val], order[-n_val:]
+    return X[tr], y[tr], X[val], y[val]
+
+
+def minibatches(X, Y, batch_size: int, rng, shuffle: bool = True):
+    """Yield ``(X_batch, Y_batch)`` covering every row once: one epoch.
+
+    Each call draws a fresh permutation from ``rng`` (an ``np.random.Generator``
+    or a seed), so calling it once per epoch reshuffles every epoch. The last
+    batch is smaller if ``batch_size`` does not divide N.
+    """
+    if len(X) != len(Y):
+        raise ValueError(f"X has {len(X)} rows but Y has {len(Y)}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    order = as_rng(rng).permutation(len(X)) if shuffle else None
+    for start in range(0, len(X), batch_size):
+        if order is None:
+            yield X[start:start + batch_size], Y[start:start + batch_size]
+        else:
+            idx = order[start:start + batch_size]
+            yield X[idx], Y[idx]
+
+
+def read_mnist_csv(path, normalize: bool = True, dtype=np.float32):
+    """Read a Kaggle-style MNIST CSV: an optional ``label`` column, then 784 pixel columns.
+
+    Returns ``(X, y)`` with X (N, 784) and y (N,) int64, or None when the file
+    has no label column (Kaggle's test.csv).
+    """
+    import pandas as pd
+
+    df = pd.read_csv(path)
+    y = df.pop("label").to_numpy(np.int64) if "label" in df.columns else None
+    if df.shape[1] != 784:
+        raise ValueError(f"{path}: expected 784 pixel columns (plus 'label'), found {df.shape[1]}")
+    X = df.to_numpy(dtype)
+    if normalize:
+        X /= 255
+    return X, y

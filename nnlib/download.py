@@ -1,0 +1,150 @@
+"""Finding, downloading and verifying the four MNIST files.
+
+Where nnlib looks, in order:
+
+1. ``data_dir`` if you pass one, else the folder named by the environment
+   variable ``NNLIB_DATA_DIR`` (CI sets it to ``../shared/data/mnist``);
+2. ``data/`` and ``data/mnist/`` beside the current folder and its parent;
+3. anything under ``/kaggle/input`` (Kaggle notebooks);
+4. the cache folder ``$XDG_CACHE_HOME/nnlib/mnist`` (default ``~/.cache/nnlib/mnist``).
+
+A file found nowhere is downloaded into the first folder of the list (1 if
+set, else 4) from the first mirror that answers. Every file, found or
+downloaded, must match the sha256 of its *decompressed* bytes, so a corrupt
+or truncated file is an error that names it, never a silently wrong array.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.request
+from pathlib import Path
+
+__all__ = ["FILES", "MIRRORS", "ENV_VAR", "ChecksumError", "MNISTNotFoundError",
+           "default_cache_dir", "search_dirs", "sha256_decompressed", "find_or_download"]
+
+ENV_VAR = "NNLIB_DATA_DIR"
+
+# sha256 of each file after gunzip.
+FILES = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+# Each mirror serves NAME.gz for every name above.
+MIRRORS = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+]
+
+TIMEOUT_S = 30
+
+
+class ChecksumError(ValueError):
+    """A data file's decompressed bytes do not have the expected sha256."""
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """The data could be neither found on disk nor downloaded."""
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nnlib" / "mnist"
+
+
+def search_dirs(data_dir=None) -> list:
+    """The folders searched, in order (see the module docstring)."""
+    first = data_dir if data_dir is not None else os.environ.get(ENV_VAR)
+    dirs = [Path(first)] if first else []
+    for base in (Path.cwd(), Path.cwd().parent):
+        dirs += [base / "data", base / "data" / "mnist"]
+    return dirs + [Path("/kaggle/input"), default_cache_dir()]
+
+
+def _candidates(folder: Path, name: str):
+    """Paths under ``folder`` that may hold ``name`` (plain or .gz; Kaggle writes 'train-images.idx3-ubyte')."""
+    spellings = {name, name.replace("-idx", ".idx")}
+    names = [s + ext for s in sorted(spellings) for ext in ("", ".gz")]
+    if folder == Path("/kaggle/input"):
+        return [p for n in names for p in sorted(folder.glob(f"**/{n}")) if p.is_file()]
+    return [folder / n for n in names if (folder / n).is_file()]
+
+
+def sha256_decompressed(path) -> str:
+    """sha256 of a file's content, gunzipped first if it is gzip-compressed."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open
+    try:
+        with opener(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except (OSError, EOFError) as exc:
+        raise ChecksumError(f"{path} is not a readable {'gzip ' if gz else ''}file ({exc}); "
+                            f"delete it and run again to download a fresh copy") from exc
+    return digest.hexdigest()
+
+
+def verify(path, expected: str):
+    got = sha256_decompressed(path)
+    if got != expected:
+        raise ChecksumError(f"{path} is corrupt or not the genuine file: the sha256 of its decompressed "
+                            f"bytes is {got}, expected {expected}. Delete it and run again to download "
+                            f"a fresh copy.")
+
+
+def _download(url: str, dest: Path, expected: str):
+    """Fetch url into dest atomically: a temp file in the same folder, checked, then renamed."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_S) as resp:
+            for chunk in iter(lambda: resp.read(1 << 20), b""):
+                out.write(chunk)
+        verify(tmp, expected)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def find_or_download(name: str, data_dir=None, download: bool = True, mirrors=None, checksums=None) -> Path:
+    """Path of the verified file ``name`` (e.g. 'train-images-idx3-ubyte'), downloading it if needed.
+
+    ``mirrors`` and ``checksums`` default to :data:`MIRRORS` and :data:`FILES`.
+    """
+    checksums = FILES if checksums is None else checksums
+    mirrors = MIRRORS if mirrors is None else mirrors
+    if name not in checksums:
+        raise ValueError(f"unknown file {name!r}; expected one of {sorted(checksums)}")
+    dirs = search_dirs(data_dir)
+    for folder in dirs:
+        for path in _candidates(folder, name):
+            verify(path, checksums[name])
+            return path
+    target = dirs[0] if (data_dir is not None or os.environ.get(ENV_VAR)) else default_cache_dir()
+    failures = []
+    if download:
+        for mirror in mirrors:
+            url = mirror + name + ".gz"
+            try:
+                _download(url, target / (name + ".gz"), checksums[name])
+                return target / (name + ".gz")
+            except (OSError, ChecksumError) as exc:
+                failures.append(f"  {url}: {exc}")
+    looked = "\n".join(f"  {d}" for d in dirs)
+    tried = "\n".join(failures) if failures else "  (downloading was switched off)"
+    raise MNISTNotFoundError(
+        f"MNIST file {name!r} was not found and could not be downloaded.\n"
+        f"Looked in:\n{looked}\nTried:\n{tried}\n"
+        f"To fix this: connect to the internet and run again, or get the four files "
+        f"({', '.join(n + '.gz' for n in checksums)}) from any MNIST mirror, put them in {target} "
+        f"(or any folder, and set the environment variable {ENV_VAR} to it).")

@@ -1,0 +1,80 @@
+"""Numerical gradient checking, as in cs231n's ``gradient_check.py``.
+
+Use float64. With central differences and h = 1e-5, a correct gradient gives a
+relative error below about 1e-7; 1e-7 to 1e-5 deserves a look (kinks such as
+ReLU at 0 can cause it); above 1e-4 the gradient is almost certainly wrong.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["rel_error", "numerical_gradient", "check_layer", "check_model"]
+
+
+def rel_error(a, b) -> float:
+    """max |a - b| / max(|a| + |b|, 1e-8), elementwise: 0 for identical arrays."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))) if a.size else 0.0
+
+
+def numerical_gradient(f, x, h: float = 1e-5, indices=None):
+    """Central-difference gradient of the scalar function ``f()`` with respect to array ``x``.
+
+    ``x`` is nudged in place (and restored), so ``f`` must read it. With
+    ``indices`` (a list of index tuples) only those entries are computed; the
+    rest of the result is NaN.
+    """
+    if x.dtype != np.float64:
+        raise TypeError(f"gradient checks need float64 arrays, got {x.dtype}")
+    grad = np.full_like(x, np.nan) if indices is not None else np.zeros_like(x)
+    it = indices if indices is not None else np.ndindex(*x.shape)
+    for idx in it:
+        old = x[idx]
+        x[idx] = old + h
+        f_plus = f()
+        x[idx] = old - h
+        f_minus = f()
+        x[idx] = old
+        grad[idx] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def check_layer(layer, X, dout, h: float = 1e-5) -> dict:
+    """Compare a layer's backward pass with numerical gradients of ``sum(forward(X) * dout)``.
+
+    Returns relative errors ``{'X': ..., 'W': ..., ...}`` for the input and every parameter.
+    """
+    X = np.array(X, dtype=np.float64)
+
+    def f():
+        return float((layer.forward(X)[0] * dout).sum())
+
+    out, cache = layer.forward(X)
+    dX = layer.backward(dout, cache)
+    errors = {"X": rel_error(dX, numerical_gradient(f, X, h))}
+    for name, p in layer.params.items():
+        errors[name] = rel_error(layer.grads[name], numerical_gradient(f, p, h))
+    return errors
+
+
+def check_model(model, X, Y, h: float = 1e-5, num_checks: int | None = None, rng=0) -> dict:
+    """Relative error between ``model.loss_and_grads`` and numerical gradients, per parameter.
+
+    With ``num_checks``, only that many randomly chosen entries of each
+    parameter are compared (for big layers).
+    """
+    rng = np.random.default_rng(rng)
+    _, grads, _ = model.loss_and_grads(X, Y)
+    grads = {k: v.copy() for k, v in grads.items()}
+    errors = {}
+    for name, p in model.params.items():
+        idx = None
+        if num_checks is not None and p.size > num_checks:
+            flat = rng.choice(p.size, size=num_checks, replace=False)
+            idx = [np.unravel_index(i, p.shape) for i in flat]
+        num = numerical_gradient(lambda: model.loss_and_grads(X, Y)[0], p, h, idx)
+        mask = ~np.isnan(num)
+        errors[name] = rel_error(grads[name][mask], num[mask])
+    return errors

@@ -1,0 +1,30 @@
+"""Evaluation beyond accuracy: the confusion matrix and what it tells per class."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["confusion_matrix", "per_class_accuracy", "most_confident_mistakes"]
+
+
+def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> np.ndarray:
+    """Counts C (num_classes, num_classes): C[i, j] = examples of class i predicted as j."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(f"y_true and y_pred must be label vectors of one length; got {y_true.shape} and {y_pred.shape}")
+    C = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(C, (y_true, y_pred), 1)
+    return C
+
+
+def per_class_accuracy(C) -> np.ndarray:
+    """Fraction of each class predicted correctly (the recall), from a confusion matrix."""
+    C = np.asarray(C)
+    return np.diag(C) / np.maximum(C.sum(axis=1), 1)
+
+
+def most_confident_mistakes(P, y, k: int = 10) -> np.ndarray:
+    """Indices of the k wrong predictions made with the highest probability, most confident first."""
+    P, y = np.asarray(P), np.asarray(y)
+    pred = P.argmax(axis=1)
+    wrong = np.flatnonzero(pred != y)
+    return wrong[np.argsort(-P[wrong, pred[wrong]], kind="stable")][:k]

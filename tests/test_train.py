@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+
+import nnlib
+
+
+def _toy(rng, n=200):
+    """Two well separated blobs in 4-D: any working network learns them."""
+    y = rng.integers(0, 2, n)
+    X = (rng.normal(size=(n, 4)) + 3 * y[:, None]).astype(np.float32)
+    return X, y
+
+
+def test_fit_learns_and_records_history(rng):
+    X, y = _toy(rng)
+    model = nnlib.mlp([4, 8, 2], rng=0)
+    h = nnlib.fit(model, X, y, nnlib.SGD(0.5), epochs=5, batch_size=32, rng=0, validation=(X, y), verbose=False)
+    assert h.epochs == 5 and len(h.val_acc) == len(h.seconds) == 5
+    assert h.loss[-1] < h.loss[0] and h.val_acc[-1] > 0.95
+    frame = h.to_frame()
+    assert list(frame.columns) == ["loss", "train_acc", "val_loss", "val_acc", "seconds"]
+    assert frame.index[0] == 1
+
+
+def test_fit_is_reproducible_and_labels_equal_one_hot(rng):
+    X, y = _toy(rng)
+    runs = []
+    for targets in (y, nnlib.one_hot(y, 2)):
+        model = nnlib.mlp([4, 8, 2], rng=0)
+        nnlib.fit(model, X, targets, nnlib.Momentum(0.1), epochs=3, batch_size=16, rng=5, verbose=False)
+        runs.append(model.params["W1"].copy())
+    np.testing.assert_array_equal(*runs)
+
+
+def test_full_batch_is_one_step_per_epoch(rng):
+    X, y = _toy(rng, 50)
+    model = nnlib.mlp([4, 3, 2], rng=0)
+    W0 = model.params["W1"].copy()
+    _, grads, _ = model.loss_and_grads(X, nnlib.one_hot(y, 2))
+    expected = W0 - 0.1 * grads["W1"]
+    nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=1, verbose=False)
+    np.testing.assert_allclose(model.params["W1"], expected, rtol=1e-6)
+
+
+def test_fit_prints_progress_and_can_be_silenced(rng, capsys):
+    X, y = _toy(rng, 50)
+    nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=20, verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 11 and lines[0].startswith("epoch  1/20  loss ")
+    nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=2, verbose=False)
+    assert capsys.readouterr().out == ""
+
+
+def test_nan_loss_stops_with_clear_error_and_restores_params(rng):
+    X, y = _toy(rng, 64)
+    model = nnlib.mlp([4, 8, 2], rng=0)
+    nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=1, verbose=False)
+    X_bad = X.copy()
+    X_bad[40, 0] = np.nan
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(nnlib.TrainingDiverged, match=r"loss became nan at epoch 1, step \d+.*restored") as err:
+        nnlib.fit(model, X_bad, y, nnlib.SGD(0.1), epochs=3, batch_size=8, rng=0, verbose=False)
+    for k, v in before.items():
+        np.testing.assert_array_equal(model.params[k], v)
+    assert err.value.history.epochs == 0
+
+
+def test_exploding_learning_rate_is_caught(rng):
+    X, y = _toy(rng, 64)
+    with pytest.raises(nnlib.TrainingDiverged, match="smaller learning rate") as err:
+        nnlib.fit(nnlib.mlp([4, 64, 64, 2], output="softmax", rng=0), X * 1e3, y, nnlib.SGD(1e6),
+                  epochs=50, verbose=False)
+    assert np.isfinite(err.value.history.loss).all()
+
+
+@pytest.mark.parametrize("X, y, message", [
+    (np.zeros((4, 5), np.float32), np.zeros(4, int), r"X must have shape \(N, 4\)"),
+    (np.zeros((4, 10), np.float32), np.zeros(10, int), r"did you mean X.T"),
+    (np.zeros((10, 4), np.float32), np.zeros(9, int), r"N = 10; got shape \(9,"),
+    (np.zeros((10, 4), np.uint8), np.zeros(10, int), r"floats"),
+    (np.zeros((10, 4), np.float32), np.full(10, 7), r"0\.\.1"),
+])
+def test_fit_rejects_bad_input(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), verbose=False)
+
+
+def test_fit_rejects_bad_settings(rng):
+    X, y = _toy(rng, 10)
+    with pytest.raises(ValueError, match="epochs"):
+        nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), batch_size=0)
+
+
+def test_per_example_network_trains_with_fit(rng):
+    X, y = _toy(rng, 40)
+    net = nnlib.PerExampleNetwork([4, 5, 2], rng=0)
+    h = nnlib.fit(net, X.astype(np.float64), y, nnlib.SGD(0.8), epochs=30, verbose=False)
+    assert h.loss[-1] < h.loss[0]
+    assert nnlib.evaluate(net, X.astype(np.float64), y)[1] > 0.9
+
+
+def test_metrics():
+    C = nnlib.confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], num_classes=3)
+    np.testing.assert_array_equal(C, [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+    np.testing.assert_allclose(nnlib.per_class_accuracy(C), [1, 0.5, 1])
+    P = np.array([[0.1, 0.9], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
+    np.testing.assert_array_equal(nnlib.most_confident_mistakes(P, np.array([0, 0, 0, 1]), k=5), [0, 3, 2])
