@@ -214,6 +214,24 @@ class Model:
         """Predicted class labels (N,)."""
         return self.predict_proba(X).argmax(axis=1)
 
+    def backward(self, d, caches) -> dict:
+        """Backpropagate ``d`` through the network; returns the gradients keyed like ``params``.
+
+        ``d`` (N, n_out) is the gradient of the loss with respect to the logits
+        Z if the last layer is ``SoftmaxCrossEntropy``, else with respect to the
+        model's output. ``caches`` come from ``forward``.
+        """
+        stack = list(zip(self.layers, caches))
+        if self.loss_fn is None:
+            stack = stack[:-1]
+        for i in range(len(stack) - 1, -1, -1):
+            layer, cache = stack[i]
+            if isinstance(layer, Linear):
+                d = layer.backward(d, cache, need_dX=i > 0)
+            else:
+                d = layer.backward(d, cache)
+        return self.grads
+
     def loss_and_grads(self, X, Y):
         """Forward and backward pass on a batch.
 
@@ -226,17 +244,9 @@ class Model:
             raise ValueError(f"Y must be one-hot with shape {out.shape}, got {Y.shape}")
         if self.loss_fn is None:
             loss, d = self.layers[-1].loss_grad(out, Y, caches[-1])
-            stack = list(zip(self.layers[:-1], caches[:-1]))
         else:
             loss, d = self.loss_fn(out, Y)
-            stack = list(zip(self.layers, caches))
-        for i in range(len(stack) - 1, -1, -1):
-            layer, cache = stack[i]
-            if isinstance(layer, Linear):
-                d = layer.backward(d, cache, need_dX=i > 0)
-            else:
-                d = layer.backward(d, cache)
-        return loss, self.grads, out
+        return loss, self.backward(d, caches), out
 
     @classmethod
     def from_spec(cls, spec: list, rng=0, dtype=np.float32):
