@@ -102,13 +102,15 @@ class SoftmaxCrossEntropy(Layer):
     is_loss = True
 
     def forward(self, Z):
-        P = np.exp(log_softmax(Z))
-        return P, Z
+        """Z (N, C) -> P (N, C); the cache is log P, computed stably from Z."""
+        logP = log_softmax(Z)
+        return np.exp(logP), logP
 
     def loss_grad(self, P, Y, cache):
-        Z = cache
-        N = Z.shape[0]
-        loss = -float((Y * log_softmax(Z)).sum()) / N
+        """Mean cross-entropy and its gradient with respect to the logits, (P - Y) / N."""
+        logP = cache
+        N = logP.shape[0]
+        loss = -float((Y * logP).sum()) / N
         return loss, (P - Y) / N
 
 
