@@ -12,6 +12,7 @@ Each module holds one idea, in the order the notebooks build them:
 - ``gradcheck``: numerical gradients and ``rel_error``
 - ``metrics`` / ``plots`` / ``io``: evaluation, pictures, saving and loading models
 """
+from . import download, gradcheck, init, networks, plots
 from .data import load_mnist, minibatches, read_idx, read_mnist_csv, train_val_split
 from .download import ChecksumError, MNISTNotFoundError
 from .functional import (accuracy, cross_entropy, one_hot, relu, relu_grad, sigmoid, sigmoid_grad, softmax,
