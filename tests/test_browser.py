@@ -1,0 +1,100 @@
+"""End to end: JupyterLab on 127.0.0.1 runs notebook 09 in headless Chromium, and its widgets render.
+
+Needs Debian's chromium (/usr/bin/chromium) and playwright's Python package, which `.ci/run` installs;
+playwright's own browser download is never used. Skipped, saying why, when either is missing.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "09_model_api_and_evaluation.ipynb"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)"),
+    pytest.mark.skipif(not (ROOT / "notebooks" / NOTEBOOK).exists(), reason=f"{NOTEBOOK} is not written yet"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """JupyterLab serving a copy of notebook 09 (so the repository's file is never touched)."""
+    pytest.importorskip("jupyterlab", reason="JupyterLab is not installed")
+    shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp_path / NOTEBOOK)
+    port, token = _free_port(), "nnlib-browser-test"
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
+         "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "wb"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    json.load(r)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail("JupyterLab exited:\n" + (tmp_path / "lab.log").read_text()[-3000:])
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start within 60 s")
+        yield base, token, tmp_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_notebook_09_widgets_render_in_jupyterlab(lab):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    base, token, tmp_path = lab
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", timeout=120_000)
+            page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=120_000)
+            page.wait_for_function(
+                "() => { const w = window.jupyterapp.shell.currentWidget;"
+                " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
+                " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=120_000)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            # The test-set browser: its summary, an image and a prediction label.
+            page.get_by_text("mistakes in 10000 images").wait_for(timeout=300_000)
+            page.get_by_text("predicted", exact=False).first.wait_for(timeout=60_000)
+            page.get_by_text("draw a digit on the grid").wait_for(timeout=120_000)
+            images = page.locator(".jupyter-widgets img")
+            assert images.count() >= 2, "the widgets' images did not render"
+            assert images.first.evaluate("img => img.naturalWidth") > 0
+            # Clicking "next mistake" moves the browser to a wrong prediction.
+            page.get_by_role("button", name="next mistake").click()
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jupyter-widgets span')].some("
+                "s => (s.getAttribute('style') || '').includes('crimson') && s.textContent.includes('predicted'))",
+                timeout=30_000)
+            page.screenshot(path=str(tmp_path / "notebook09.png"), full_page=False)
+        finally:
+            browser.close()

@@ -1,0 +1,122 @@
+"""The widgets' logic, driven as a user would (set values, click buttons), without a browser."""
+import numpy as np
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+import nnlib  # noqa: E402
+from nnlib.widgets import DigitPad, TestSetBrowser, TrainingPlayground, center_digit, png_bytes  # noqa: E402
+
+
+def _data(rng, n=300):
+    """Images where the label is the brightest of ten vertical bands: learnable in a few steps."""
+    y = rng.integers(0, 10, n)
+    X = rng.random((n, 28, 28), dtype=np.float32) * 0.2
+    for i, label in enumerate(y):
+        X[i, :, 2 + 2 * label: 4 + 2 * label] = 1.0
+    return X.reshape(n, 784), y
+
+
+@pytest.fixture
+def trained(rng):
+    X, y = _data(rng)
+    model = nnlib.mlp([784, 32, 10], rng=0)
+    nnlib.fit(model, X, y, nnlib.Momentum(0.5, 0.9), epochs=15, batch_size=32, rng=0, verbose=False)
+    return model, X, y
+
+
+def test_png_bytes_is_a_png_of_the_right_size():
+    data = png_bytes(np.eye(28), scale=3)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(data[16:20], "big") == 84 and int.from_bytes(data[20:24], "big") == 84
+    with pytest.raises(ValueError, match="2-D"):
+        png_bytes(np.zeros(784))
+
+
+def test_center_digit_moves_mass_to_the_middle():
+    img = np.zeros((28, 28), np.float32)
+    img[0:4, 0:4] = 1
+    out = center_digit(img)
+    rows, cols = np.indices(out.shape)
+    assert out.sum() == img.sum()
+    assert abs((rows * out).sum() / out.sum() - 13.5) <= 0.5 and abs((cols * out).sum() / out.sum() - 13.5) <= 0.5
+
+
+def test_browser_shows_image_probabilities_and_label(trained):
+    model, X, y = trained
+    browser = TestSetBrowser(model, X, y)
+    assert browser.image.value[:4] == b"\x89PNG"
+    assert f"true {y[0]}" in browser.label.value
+    np.testing.assert_allclose([b.value for b in browser.bars], model.predict_proba(X[:1])[0], atol=1e-6)
+    browser.next_button.click()
+    assert browser.index == 1 and browser.index_box.value == 1 and f"true {y[1]}" in browser.label.value
+    browser.prev_button.click()
+    browser.prev_button.click()
+    assert browser.index == len(X) - 1                       # wraps around
+    browser.index_box.value = 7
+    assert browser.index == 7
+
+
+def test_next_mistake_jumps_to_a_wrong_prediction(trained):
+    model, X, y = trained
+    y_wrong = y.copy()
+    y_wrong[[5, 9]] = (y[[5, 9]] + 1) % 10                   # two labels the model must get "wrong"
+    browser = TestSetBrowser(model, X, y_wrong)
+    browser.mistake_button.click()
+    first = browser.index
+    assert browser.pred[first] != y_wrong[first] and "crimson" in browser.label.value
+    browser.mistake_button.click()
+    assert browser.index > first or browser.index == browser.mistakes[0]
+
+
+def test_browser_with_no_mistakes_says_so(trained):
+    model, X, _ = trained
+    browser = TestSetBrowser(model, X, model.predict(X))
+    browser.next_mistake()
+    assert "no mistakes" in browser.label.value
+
+
+def test_playground_trains_and_plots(rng):
+    X, y = _data(rng, 400)
+    pg = TrainingPlayground(X[:300], y[:300], X[300:], y[300:])
+    pg.hidden.value, pg.epochs.value, pg.batch_size.value = "16", 3, 32
+    pg.button.click()
+    assert pg.history.epochs == 3 and pg.progress.value == 3
+    assert pg.model.sizes == [784, 16, 10]
+    assert pg.plot.value[:4] == b"\x89PNG" and "validation accuracy" in pg.status.value
+    pg.momentum.value, pg.batch_size.value, pg.epochs.value = 0.0, "full", 1
+    assert pg.train().epochs == 1
+
+
+def test_playground_reports_bad_sizes_and_divergence(rng):
+    X, y = _data(rng, 100)
+    pg = TrainingPlayground(X, y, X, y)
+    pg.hidden.value = "10, ten"
+    assert pg.train() is None and "whole numbers" in pg.status.value
+    pg.hidden.value = "0"
+    assert pg.train() is None and "between 1 and 4096" in pg.status.value
+    pg.hidden.value, pg.epochs.value = "16", 2
+    X_nan = X.copy()
+    X_nan[3, 3] = np.nan
+    pg.data = (X_nan, y, X, y)
+    assert pg.train().epochs == 0 and "loss became nan" in pg.status.value
+
+
+def test_digit_pad_predicts_what_is_drawn(trained):
+    model, X, y = trained
+    pad = DigitPad(model)
+    assert "draw a digit" in pad.label.value and not any(b.value for b in pad.bars)
+    drawing = np.zeros((14, 14))
+    drawing[2:12, 1 + 5] = 1                               # a vertical stroke: cells cover 2x2 pixels
+    pad.set_drawing(drawing)
+    img = pad.image()
+    assert img.shape == (28, 28) and 0 < img.max() <= 1
+    expected = model.predict_proba(img.reshape(1, 784))[0]
+    np.testing.assert_allclose(pad.probs, expected, atol=1e-6)
+    assert f"prediction: {expected.argmax()}" in pad.label.value
+    pad.cells[0].value = True                              # a click updates the prediction
+    assert pad.drawing()[0, 0] == 1
+    pad.clear_button.click()
+    assert pad.drawing().sum() == 0 and "draw a digit" in pad.label.value
+    with pytest.raises(ValueError, match="cells"):
+        pad.set_drawing(np.zeros(10))
