@@ -157,7 +157,7 @@ class TrainingPlayground:
         self.button = w.Button(description="train", button_style="primary", icon="play")
         self.status = w.HTML("set the options and press <b>train</b>")
         self.progress = w.IntProgress(value=0, min=0, max=1, description="epoch")
-        self.plot = w.Image(format="png")
+        self.plot = w.Image(format="png", layout=w.Layout(display="none"))   # shown after training
         self.button.on_click(lambda _: self.train())
         self.history = self.model = None
         self.widget = w.VBox([w.HBox([w.VBox([self.hidden, self.lr, self.momentum]),
@@ -208,6 +208,7 @@ class TrainingPlayground:
             self.status.value = f"<span style='color:crimson'>{err}</span>"
         if self.history.epochs:
             self.plot.value = self._curves_png()
+            self.plot.layout.display = ""
         return self.history
 
     def _curves_png(self) -> bytes:
@@ -248,8 +249,9 @@ class DigitPad:
         self.cells = [w.ToggleButton(value=False, layout=w.Layout(width=size, height=size, padding="0", margin="0"))
                       for _ in range(cells * cells)]
         for c in self.cells:
-            c.observe(lambda change: self.update(), names="value")
+            c.observe(self._on_toggle, names="value")
         grid = w.GridBox(self.cells, layout=w.Layout(grid_template_columns=f"repeat({cells}, {size})",
+                                                     grid_template_rows=f"repeat({cells}, {size})",
                                                      grid_gap="0px"))
         self.clear_button = w.Button(description="clear", icon="eraser")
         self.clear_button.on_click(lambda _: self.clear())
@@ -264,6 +266,10 @@ class DigitPad:
         from IPython.display import display
 
         display(self.widget)
+
+    def _on_toggle(self, change):
+        change["owner"].button_style = "primary" if change["new"] else ""   # ink is dark blue
+        self.update()
 
     def drawing(self) -> np.ndarray:
         """The cells as an (n, n) array of 0s and 1s."""

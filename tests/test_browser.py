@@ -44,7 +44,9 @@ def lab(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
-         "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True"],
+         "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True", "--allow-root",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.extension_manager=readonly"],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "wb"))
     base = f"http://127.0.0.1:{port}"
     try:
@@ -83,9 +85,10 @@ def test_notebook_09_widgets_render_in_jupyterlab(lab):
                 " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=120_000)
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             # The test-set browser: its summary, an image and a prediction label.
-            page.get_by_text("mistakes in 10000 images").wait_for(timeout=300_000)
-            page.get_by_text("predicted", exact=False).first.wait_for(timeout=60_000)
-            page.get_by_text("draw a digit on the grid").wait_for(timeout=120_000)
+            widgets = page.locator(".jupyter-widgets")
+            widgets.get_by_text("mistakes in 10000 images").wait_for(timeout=300_000)
+            widgets.get_by_text("predicted").first.wait_for(timeout=60_000)
+            widgets.get_by_text("draw a digit on the grid").wait_for(timeout=120_000)
             images = page.locator(".jupyter-widgets img")
             assert images.count() >= 2, "the widgets' images did not render"
             assert images.first.evaluate("img => img.naturalWidth") > 0
@@ -96,5 +99,12 @@ def test_notebook_09_widgets_render_in_jupyterlab(lab):
                 "s => (s.getAttribute('style') || '').includes('crimson') && s.textContent.includes('predicted'))",
                 timeout=30_000)
             page.screenshot(path=str(tmp_path / "notebook09.png"), full_page=False)
+            # Drawing on the pad: a few clicks on its grid of toggle cells give a prediction.
+            cells = page.locator(".jupyter-widgets.widget-gridbox button")
+            assert cells.count() == 14 * 14
+            for i in range(3, 12):
+                cells.nth(i * 14 + 7).click()
+            widgets.get_by_text("prediction:").wait_for(timeout=30_000)
+            page.screenshot(path=str(tmp_path / "digit_pad.png"), full_page=False)
         finally:
             browser.close()

@@ -83,7 +83,8 @@ def test_playground_trains_and_plots(rng):
     pg.button.click()
     assert pg.history.epochs == 3 and pg.progress.value == 3
     assert pg.model.sizes == [784, 16, 10]
-    assert pg.plot.value[:4] == b"\x89PNG" and "validation accuracy" in pg.status.value
+    assert pg.plot.value[:4] == b"\x89PNG" and pg.plot.layout.display == ""
+    assert "validation accuracy" in pg.status.value
     pg.momentum.value, pg.batch_size.value, pg.epochs.value = 0.0, "full", 1
     assert pg.train().epochs == 1
 
@@ -115,7 +116,7 @@ def test_digit_pad_predicts_what_is_drawn(trained):
     np.testing.assert_allclose(pad.probs, expected, atol=1e-6)
     assert f"prediction: {expected.argmax()}" in pad.label.value
     pad.cells[0].value = True                              # a click updates the prediction
-    assert pad.drawing()[0, 0] == 1
+    assert pad.drawing()[0, 0] == 1 and pad.cells[0].button_style == "primary"
     pad.clear_button.click()
     assert pad.drawing().sum() == 0 and "draw a digit" in pad.label.value
     with pytest.raises(ValueError, match="cells"):
