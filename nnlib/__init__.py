@@ -13,16 +13,16 @@ Each module holds one idea, in the order the notebooks build them:
 - ``metrics`` / ``plots`` / ``io``: evaluation, pictures, saving and loading models
 """
 from . import download, gradcheck, init, networks, plots
-from .data import load_mnist, minibatches, read_idx, read_mnist_csv, train_val_split
+from .data import load_mnist, minibatches, random_shift, read_idx, read_mnist_csv, train_val_split
 from .download import ChecksumError, MNISTNotFoundError
 from .functional import (accuracy, cross_entropy, one_hot, relu, relu_grad, sigmoid, sigmoid_grad, softmax,
                          softmax_cross_entropy)
 from .gradcheck import check_layer, check_model, numerical_gradient, rel_error
 from .io import load_model, load_params, save_model
-from .layers import Linear, MeanSquaredError, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
+from .layers import Dropout, Linear, MeanSquaredError, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
 from .metrics import confusion_matrix, most_confident_mistakes, per_class_accuracy
 from .networks import PerExampleNetwork, mlp
-from .optim import SGD, Adam, Momentum, RMSProp
+from .optim import SGD, Adam, Momentum, RMSProp, cosine_schedule, step_schedule
 from .train import History, TrainingDiverged, evaluate, fit
 
 __version__ = "0.1.0"

@@ -17,7 +17,8 @@ from .download import find_or_download
 from .functional import one_hot as _one_hot
 from .init import as_rng
 
-__all__ = ["MNIST", "read_idx", "write_idx", "load_mnist", "train_val_split", "minibatches", "read_mnist_csv"]
+__all__ = ["MNIST", "read_idx", "write_idx", "load_mnist", "train_val_split", "minibatches", "read_mnist_csv",
+           "random_shift"]
 
 # IDX type codes -> big-endian NumPy dtypes.
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -166,3 +167,27 @@ def read_mnist_csv(path, normalize: bool = True, dtype=np.float32):
     if normalize:
         X /= 255
     return X, y
+
+
+def random_shift(X, rng, max_shift: int = 2, side: int = 28) -> np.ndarray:
+    """Shift each image (a row of X, side*side pixels) by a random whole number of pixels,
+    up to ``max_shift`` in each direction, filling with zeros. Returns a new array; X is unchanged.
+
+    A small shift leaves the digit a digit, so it gives the network "new" training images for free.
+    """
+    X = np.asarray(X)
+    N = len(X)
+    if X.ndim != 2 or X.shape[1] != side * side:
+        raise ValueError(f"X must have shape (N, {side * side}), got {X.shape}")
+    rng = as_rng(rng)
+    m = int(max_shift)
+    padded = np.zeros((N, side + 2 * m, side + 2 * m), dtype=X.dtype)
+    padded[:, m:m + side, m:m + side] = X.reshape(N, side, side)
+    dy, dx = rng.integers(-m, m + 1, size=(2, N))
+    out = np.empty((N, side, side), dtype=X.dtype)
+    for sy in range(-m, m + 1):                       # 25 groups for m = 2, not a loop over images
+        for sx in range(-m, m + 1):
+            idx = np.flatnonzero((dy == sy) & (dx == sx))
+            if idx.size:
+                out[idx] = padded[idx, m - sy:m - sy + side, m - sx:m - sx + side]
+    return out.reshape(N, side * side)

@@ -16,7 +16,7 @@ import numpy as np
 from .functional import log_softmax, sigmoid
 from .init import as_rng, init_layer
 
-__all__ = ["Linear", "ReLU", "Sigmoid", "SoftmaxCrossEntropy", "MeanSquaredError", "Model", "LAYER_TYPES"]
+__all__ = ["Linear", "ReLU", "Sigmoid", "Dropout", "SoftmaxCrossEntropy", "MeanSquaredError", "Model", "LAYER_TYPES"]
 
 
 class Layer:
@@ -91,6 +91,34 @@ class Sigmoid(Layer):
         return dA * A * (1 - A)
 
 
+class Dropout(Layer):
+    """Inverted dropout: while training, zero each unit with probability ``p`` and scale the rest by 1/(1-p).
+
+    ``forward(A, training=True)`` draws a fresh mask from the layer's generator and caches it;
+    with ``training=False`` (prediction) it is the identity, so nothing needs rescaling at test time.
+    """
+
+    def __init__(self, p: float = 0.5, rng=None):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = float(p)
+        self.seeded = rng is not None
+        self.rng = as_rng(0 if rng is None else rng)
+
+    def spec(self):
+        return {"type": "Dropout", "p": self.p}
+
+    def forward(self, A, training: bool = False):
+        if not training or self.p == 0:
+            return A, None
+        mask = (self.rng.random(A.shape, dtype=np.float32) >= self.p).astype(A.dtype) / (1 - self.p)
+        return A * mask, mask
+
+    def backward(self, dA, cache):
+        return dA if cache is None else dA * cache
+
+
 class SoftmaxCrossEntropy(Layer):
     """Softmax output fused with the categorical cross-entropy loss.
 
@@ -123,7 +151,7 @@ class MeanSquaredError:
         return float((D * D).sum()) / (2 * N), D / N
 
 
-LAYER_TYPES = {cls.__name__: cls for cls in (Linear, ReLU, Sigmoid, SoftmaxCrossEntropy)}
+LAYER_TYPES = {cls.__name__: cls for cls in (Linear, ReLU, Sigmoid, Dropout, SoftmaxCrossEntropy)}
 
 
 class Model:
@@ -152,9 +180,11 @@ class Model:
             if getattr(layer, "is_loss", False):
                 raise ValueError(f"{type(layer).__name__} must be the last layer")
         gen = as_rng(rng)
-        for layer in linears:
-            if not layer.seeded:
+        for layer in self.layers:
+            if isinstance(layer, Linear) and not layer.seeded:
                 layer.reset(gen)
+            elif isinstance(layer, Dropout) and not layer.seeded:
+                layer.rng = gen
         self.n_in, self.n_out = linears[0].n_in, linears[-1].n_out
         self._named = [(str(i), layer) for i, layer in enumerate(linears, start=1)]
         self.loss_fn = None if getattr(self.layers[-1], "is_loss", False) else MeanSquaredError()
@@ -198,11 +228,14 @@ class Model:
             raise ValueError(f"X must have shape (N, {self.n_in}), got {X.shape}{hint}")
         return X
 
-    def forward(self, X):
-        """X (N, n_in) -> output (N, n_out) and the list of every layer's cache."""
+    def forward(self, X, training: bool = False):
+        """X (N, n_in) -> output (N, n_out) and the list of every layer's cache.
+
+        ``training=True`` switches dropout on; ``loss_and_grads`` uses it, predictions do not.
+        """
         A, caches = self.check_input(X), []
         for layer in self.layers:
-            A, cache = layer.forward(A)
+            A, cache = layer.forward(A, training) if isinstance(layer, Dropout) else layer.forward(A)
             caches.append(cache)
         return A, caches
 
@@ -240,7 +273,7 @@ class Model:
         X (N, n_in), Y one-hot (N, n_out). Returns ``(loss, grads, output)``;
         ``grads`` is keyed like ``params``.
         """
-        out, caches = self.forward(X)
+        out, caches = self.forward(X, training=True)
         Y = np.asarray(Y)
         if Y.shape != out.shape:
             raise ValueError(f"Y must be one-hot with shape {out.shape}, got {Y.shape}")

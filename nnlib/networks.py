@@ -18,7 +18,7 @@ import numpy as np
 
 from .functional import cross_entropy, sigmoid, softmax
 from .init import as_rng, init_layer
-from .layers import Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
+from .layers import Dropout, Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
 
 __all__ = ["init_params", "forward_example", "backward_example", "PerExampleNetwork", "mlp"]
 
@@ -86,16 +86,14 @@ class PerExampleNetwork:
     def __repr__(self):
         return f"PerExampleNetwork(sizes={self.sizes})"
 
-    def _check(self, X, Y=None):
+    def check_input(self, X):
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.n_in:
             raise ValueError(f"X must have shape (N, {self.n_in}), got {X.shape}")
-        if Y is not None and np.shape(Y) != (X.shape[0], self.n_out):
-            raise ValueError(f"Y must be one-hot with shape {(X.shape[0], self.n_out)}, got {np.shape(Y)}")
         return X
 
     def predict_proba(self, X):
-        X = self._check(X)
+        X = self.check_input(X)
         return np.array([forward_example(self.params, x)[0] for x in X]).reshape(len(X), self.n_out)
 
     def predict(self, X):
@@ -103,7 +101,9 @@ class PerExampleNetwork:
 
     def loss_and_grads(self, X, Y):
         """Returns ``(mean loss, mean gradients keyed like params, outputs (N, C))``."""
-        X = self._check(X, Y)
+        X = self.check_input(X)
+        if np.shape(Y) != (X.shape[0], self.n_out):
+            raise ValueError(f"Y must be one-hot with shape {(X.shape[0], self.n_out)}, got {np.shape(Y)}")
         grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         outputs = np.empty((len(X), self.n_out), dtype=self.params["W1"].dtype)
         for i, (x, y) in enumerate(zip(X, Y)):
@@ -115,11 +115,12 @@ class PerExampleNetwork:
         return cross_entropy(outputs, Y), grads, outputs
 
 
-def mlp(sizes, hidden="relu", output="softmax", init="he", rng=0, dtype=np.float32) -> Model:
+def mlp(sizes, hidden="relu", output="softmax", init="he", rng=0, dtype=np.float32, dropout: float = 0.0) -> Model:
     """A fully connected network for layer sizes like [784, 256, 128, 64, 10].
 
     ``hidden``: 'relu' or 'sigmoid' between layers. ``output``: 'softmax'
     (trained with cross-entropy) or 'sigmoid' (trained with squared error).
+    ``dropout``: if > 0, a Dropout layer with this probability after every hidden activation.
     """
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
@@ -133,5 +134,7 @@ def mlp(sizes, hidden="relu", output="softmax", init="he", rng=0, dtype=np.float
         layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=dtype))
         if l < len(sizes) - 1:
             layers.append(HIDDEN[hidden]())
+            if dropout:
+                layers.append(Dropout(dropout, rng=rng))
     layers.append(SoftmaxCrossEntropy() if output == "softmax" else Sigmoid())
     return Model(layers)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SGD", "Momentum", "RMSProp", "Adam"]
+__all__ = ["SGD", "Momentum", "RMSProp", "Adam", "cosine_schedule", "step_schedule"]
 
 
 class Optimizer:
@@ -98,3 +98,19 @@ class Adam(Optimizer):
         m_hat = m / (1 - self.beta1 ** self.t)
         s_hat = s / (1 - self.beta2 ** self.t)
         p -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+
+
+def cosine_schedule(lr: float, epochs: int, warmup: int = 0, final: float = 0.0):
+    """Learning rate for each epoch (1-based): linear warm-up for ``warmup`` epochs, then a
+    half cosine from ``lr`` down to ``final`` at the last epoch. Pass it to ``fit(lr_schedule=...)``."""
+    def schedule(epoch: int) -> float:
+        if epoch <= warmup:
+            return lr * epoch / (warmup + 1)
+        t = (epoch - 1 - warmup) / max(1, epochs - 1 - warmup)
+        return final + 0.5 * (lr - final) * (1 + np.cos(np.pi * min(t, 1.0)))
+    return schedule
+
+
+def step_schedule(lr: float, every: int, factor: float = 0.1):
+    """``lr`` multiplied by ``factor`` every ``every`` epochs (1-based epochs)."""
+    return lambda epoch: lr * factor ** ((epoch - 1) // every)

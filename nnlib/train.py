@@ -53,10 +53,10 @@ class History:
 
 
 def _targets(model, X, Y, name):
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[1] != model.n_in:
-        hint = " (examples are rows: did you mean X.T?)" if X.ndim == 2 and X.shape[0] == model.n_in else ""
-        raise ValueError(f"{name} must have shape (N, {model.n_in}), got {X.shape}{hint}")
+    try:
+        X = model.check_input(X)
+    except ValueError as err:
+        raise ValueError(str(err) if name == "X" else f"{name}: {err}") from None
     if not np.issubdtype(X.dtype, np.floating):
         raise ValueError(f"{name} must hold floats (scaled pixels), got dtype {X.dtype}; "
                          f"load it with load_mnist(normalize=True) or divide by 255")
@@ -82,7 +82,8 @@ def evaluate(model, X, Y) -> tuple:
 
 
 def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, rng=0,
-        validation=None, verbose=True, print_every: int | None = None, callback=None) -> History:
+        validation=None, verbose=True, print_every: int | None = None, callback=None,
+        l2: float = 0.0, lr_schedule=None, augment=None) -> History:
     """Train ``model`` on X (N, n_in) with labels y (N,) or one-hot Y (N, C).
 
     ``batch_size=None`` means full-batch gradient descent (one step per epoch);
@@ -90,6 +91,12 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     mini-batches. ``validation=(X_val, Y_val)`` adds val_loss/val_acc per epoch.
     ``verbose`` prints a line every ``print_every`` epochs (default: about 10
     lines per run); ``callback(epoch, history)`` runs after each epoch.
+
+    Extras (notebook 10): ``l2`` adds ``l2 * W`` to the gradient of every weight matrix (not the
+    biases), the gradient of the penalty ``l2/2 * sum(W**2)``; the reported loss leaves the penalty
+    out. ``lr_schedule(epoch)`` sets ``optimizer.lr`` at the start of each epoch (1-based), e.g.
+    ``nnlib.optim.cosine_schedule``. ``augment(X_batch, rng)`` transforms each training batch,
+    e.g. ``nnlib.data.random_shift``.
 
     If the loss becomes NaN or infinite, training stops: the parameters are put
     back as they were at the start of that epoch and ``TrainingDiverged`` is
@@ -107,12 +114,18 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     print_every = print_every or max(1, epochs // 10)
     history = History()
     params = model.params
+    if l2 < 0:
+        raise ValueError(f"l2 must be >= 0, got {l2}")
     for epoch in range(1, epochs + 1):
+        if lr_schedule is not None:
+            optimizer.lr = float(lr_schedule(epoch))
         snapshot = {k: v.copy() for k, v in params.items()}
         start = time.perf_counter()
         loss_sum = correct = 0.0
         batches = [(X, Y)] if full_batch else minibatches(X, Y, batch_size, rng)
         for step, (Xb, Yb) in enumerate(batches, start=1):
+            if augment is not None:
+                Xb = augment(Xb, rng)
             with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught just below
                 loss, grads, out = model.loss_and_grads(Xb, Yb)
             if not np.isfinite(loss):
@@ -122,6 +135,8 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
                     f"loss became {loss} at epoch {epoch}, step {step}: training stopped and the parameters "
                     f"were restored to the start of epoch {epoch}. Try a smaller learning rate "
                     f"(it was {optimizer.lr}) or check the inputs for NaN.", history)
+            if l2:
+                grads = {k: g + l2 * params[k] if k.startswith("W") else g for k, g in grads.items()}
             optimizer.step(params, grads)
             loss_sum += loss * len(Xb)
             correct += float((out.argmax(axis=1) == Yb.argmax(axis=1)).sum())

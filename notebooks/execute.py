@@ -15,6 +15,7 @@ import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def execute(path: Path, timeout: int = 1200):
@@ -26,6 +27,11 @@ def execute(path: Path, timeout: int = 1200):
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(HERE)}})
     client.execute()
+    # Live widgets cannot be stored meaningfully: drop their views and saved state (random ids, ~1 MB).
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nb.metadata.get("language_info", {}).pop("version", None)
     nbformat.write(nb, path)
