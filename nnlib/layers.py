@@ -19,6 +19,15 @@ from .init import as_rng, init_layer
 __all__ = ["Linear", "ReLU", "Sigmoid", "Dropout", "SoftmaxCrossEntropy", "MeanSquaredError", "Model", "LAYER_TYPES"]
 
 
+def check_input(X, n_in: int) -> np.ndarray:
+    """X as an array of shape (N, n_in), or a ValueError that says what is wrong (and suggests X.T)."""
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != n_in:
+        hint = " (examples are rows: did you mean X.T?)" if X.ndim == 2 and X.shape[0] == n_in else ""
+        raise ValueError(f"X must have shape (N, {n_in}), got {X.shape}{hint}")
+    return X
+
+
 class Layer:
     """Base class: a layer without parameters."""
 
@@ -222,11 +231,7 @@ class Model:
         return [layer.spec() for layer in self.layers]
 
     def check_input(self, X):
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self.n_in:
-            hint = " (examples are rows: did you mean X.T?)" if X.ndim == 2 and X.shape[0] == self.n_in else ""
-            raise ValueError(f"X must have shape (N, {self.n_in}), got {X.shape}{hint}")
-        return X
+        return check_input(X, self.n_in)
 
     def forward(self, X, training: bool = False):
         """X (N, n_in) -> output (N, n_out) and the list of every layer's cache.

@@ -18,7 +18,7 @@ import numpy as np
 
 from .functional import cross_entropy, sigmoid, softmax
 from .init import as_rng, init_layer
-from .layers import Dropout, Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
+from .layers import Dropout, Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy, check_input
 
 __all__ = ["init_params", "forward_example", "backward_example", "PerExampleNetwork", "mlp"]
 
@@ -87,10 +87,7 @@ class PerExampleNetwork:
         return f"PerExampleNetwork(sizes={self.sizes})"
 
     def check_input(self, X):
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self.n_in:
-            raise ValueError(f"X must have shape (N, {self.n_in}), got {X.shape}")
-        return X
+        return check_input(X, self.n_in)
 
     def predict_proba(self, X):
         X = self.check_input(X)

@@ -67,6 +67,17 @@ def center_digit(image) -> np.ndarray:
     return out
 
 
+class _Tool:
+    """Shows the tool's ``widget`` when the tool is the last expression of a cell."""
+
+    widget = None
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
 def _bars(n: int = 10):
     w = _w()
     bars = [w.FloatProgress(value=0.0, min=0.0, max=1.0, description=str(k),
@@ -81,7 +92,7 @@ def _show_probs(bars, p):
         bar.bar_style = "success" if k == best else ""
 
 
-class TestSetBrowser:
+class TestSetBrowser(_Tool):
     """Browse ``X`` (N, 784) with labels ``y`` (N,) through the eyes of ``model``."""
 
     __test__ = False   # not a pytest test class, despite its name
@@ -111,11 +122,6 @@ class TestSetBrowser:
         self.index = -1
         self.show(0)
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
-
     def go(self, index: int):
         """Show image ``index`` (wrapping around at the ends)."""
         self.index_box.value = int(index) % len(self.X)   # triggers show() if it changed
@@ -142,7 +148,7 @@ class TestSetBrowser:
         self.go(later[0] if len(later) else self.mistakes[0])
 
 
-class TrainingPlayground:
+class TrainingPlayground(_Tool):
     """Pick a network and a schedule, train it on (X_train, y_train), and watch the curves."""
 
     def __init__(self, X_train, y_train, X_val, y_val, seed: int = 0):
@@ -163,11 +169,6 @@ class TrainingPlayground:
         self.widget = w.VBox([w.HBox([w.VBox([self.hidden, self.lr, self.momentum]),
                                       w.VBox([self.batch_size, self.epochs, self.button])]),
                               self.progress, self.status, self.plot])
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
 
     def sizes(self) -> list:
         """[784, *hidden sizes, 10] from the text box; ValueError with a readable message if malformed."""
@@ -233,7 +234,7 @@ class TrainingPlayground:
         return buf.getvalue()
 
 
-class DigitPad:
+class DigitPad(_Tool):
     """Draw a digit by switching cells of a grid on and off; the model's prediction follows.
 
     The grid has ``cells x cells`` toggles (14 by default, each covering 2x2 pixels); the drawing is
@@ -261,11 +262,6 @@ class DigitPad:
         self.widget = w.HBox([grid, w.VBox([self.clear_button, self.preview, self.label, bar_box])])
         self._hold = False
         self.update()
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
 
     def _on_toggle(self, change):
         change["owner"].button_style = "primary" if change["new"] else ""   # ink is dark blue
