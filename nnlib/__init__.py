@@ -11,10 +11,12 @@ Each module holds one idea, in the order the notebooks build them:
 - ``train``: ``fit`` for any of the networks, with a ``History``
 - ``gradcheck``: numerical gradients and ``rel_error``
 - ``metrics`` / ``plots`` / ``io``: evaluation, pictures, saving and loading models
+- ``expect``: checking a measured result (an accuracy, a rel_error) against a stated tolerance
 """
-from . import download, gradcheck, init, networks, plots
+from . import download, expect, gradcheck, init, networks, plots
 from .data import load_mnist, minibatches, random_shift, read_idx, read_mnist_csv, train_val_split
 from .download import ChecksumError, MNISTNotFoundError
+from .expect import ExpectationFailed, expect_below, expect_between, expect_near
 from .functional import (accuracy, cross_entropy, one_hot, relu, relu_grad, sigmoid, sigmoid_grad, softmax,
                          softmax_cross_entropy)
 from .gradcheck import check_layer, check_model, numerical_gradient, rel_error
