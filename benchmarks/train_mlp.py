@@ -18,7 +18,7 @@ model and schedule also run in PyTorch on the CPU, and the time ratio is printed
 All timings alternate epoch by epoch in one process (the order rotating each
 epoch), so they share the machine's conditions; medians are reported.
 
-    python benchmarks/train_mlp.py [--epochs 20] [--torch]     # --epochs 3 for a quick look
+    python benchmarks/train_mlp.py [--epochs 20] [--torch] [--threads N]    # --epochs 3 for a quick look
 """
 from __future__ import annotations
 
@@ -40,8 +40,11 @@ LR, BETA, BATCH = 0.5, 0.9, 128
 
 # -- the environment ------------------------------------------------------------------------------
 
-def _blas_threads():
-    """(library, thread count) of the BLAS NumPy loaded, as far as it can be asked; else (name, None)."""
+def _blas_threads(set_to=None):
+    """(library, thread count) of the BLAS NumPy loaded, as far as it can be asked; else (name, None).
+
+    With ``set_to``, first sets OpenBLAS's thread count (where the library has the setter).
+    """
     try:
         with open("/proc/self/maps") as f:
             libs = sorted({line.split()[-1] for line in f if ".so" in line and "/" in line})
@@ -56,6 +59,12 @@ def _blas_threads():
             handle = ctypes.CDLL(lib)
         except OSError:
             continue
+        if set_to is not None:
+            for name in getters[:4]:
+                setter = getattr(handle, name.replace("get", "set"), None)
+                if setter is not None:
+                    setter(ctypes.c_int(set_to))
+                    break
         for name in getters:
             fn = getattr(handle, name, None)
             if fn is not None:
@@ -65,10 +74,10 @@ def _blas_threads():
     return "unknown BLAS", None
 
 
-def environment() -> str:
+def environment(threads=None) -> str:
     cpus = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    lib, threads = _blas_threads()
+    lib, threads = _blas_threads(set_to=threads)
     env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
            if k in os.environ}
     return (f"Python {platform.python_version()}, NumPy {np.__version__}, {lib} "
@@ -165,11 +174,15 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=20, help="epochs to time (default 20; 3 for a quick look)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--torch", action="store_true", help="also time PyTorch (CPU) on the same schedule")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="set the BLAS (OpenBLAS) and PyTorch thread counts (default: as found)")
     args = ap.parse_args(argv)
     if args.epochs < 1:
         ap.error(f"--epochs must be at least 1, got {args.epochs}")
+    if args.threads is not None and args.threads < 1:
+        ap.error(f"--threads must be at least 1, got {args.threads}")
 
-    print(environment())
+    print(environment(args.threads))
     data = nnlib.load_mnist()
     runs = {"nnlib": nnlib_trainer(data, args.seed), "floor": floor_trainer(data, args.seed)}
     if args.torch:
@@ -177,6 +190,8 @@ def main(argv=None):
             import torch
         except ImportError:
             sys.exit("--torch needs PyTorch, which is not installed (it is not a dependency of nnlib)")
+        if args.threads is not None:
+            torch.set_num_threads(args.threads)
         print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
         runs["torch"] = torch_trainer(data, args.seed)
     print(f"{SIZES}, batch {BATCH}, lr {LR}, EMA momentum {BETA}, {args.epochs} epochs, "

@@ -44,3 +44,16 @@ def test_floor_does_the_epochs_matrix_products(bench, tiny_mnist, monkeypatch):
 def test_environment_line(bench):
     line = bench.environment()
     assert f"NumPy {np.__version__}" in line and "CPUs:" in line
+
+
+def test_threads_option_sets_the_blas_thread_count(bench):
+    lib, before = bench._blas_threads()
+    if before is None:
+        pytest.skip(f"{lib}: its thread count cannot be asked")
+    other = 1 if before != 1 else 2
+    try:
+        assert f"({other} threads)" in bench.environment(threads=other)
+        assert bench._blas_threads()[1] == other
+    finally:
+        bench._blas_threads(set_to=before)
+    assert bench._blas_threads()[1] == before
