@@ -1,17 +1,33 @@
-"""Benchmark: nnlib's training speed and accuracy on the course's headline network.
+"""Benchmark: nnlib's training speed and accuracy on the course's headline network, against the floor.
 
 784-200-100-25-10 ReLU/softmax, He init, mini-batch 128, lr 0.5, EMA momentum
 0.9, 20 epochs on the full 60k training set; prints seconds per epoch and test
-accuracy. With ``--torch`` (PyTorch must be installed; it is not a dependency)
-the same model and schedule also run in PyTorch on the CPU, epochs of the two
-alternating in one process, and the time ratio is printed.
+accuracy.
 
-    python benchmarks/train_mlp.py [--epochs 20] [--torch]
+In the same run it times the *floor*: the same epoch's matrix products alone
+(per batch and layer the forward ``A @ W``, ``dW = A.T @ dZ`` and ``dX = dZ @ W.T``,
+no dX for the first layer as nnlib skips it), float32, batch 128 with the
+smaller last batch, on batches already in memory, into preallocated outputs,
+with no gathering and no elementwise work. No NumPy training step can be
+faster, so "floor ratio" = nnlib's epoch time / the floor's says how much time
+goes to everything else (shuffling, activations, softmax, the optimiser, Python).
+
+With ``--torch`` (PyTorch must be installed; it is not a dependency) the same
+model and schedule also run in PyTorch on the CPU, and the time ratio is printed.
+
+All timings alternate epoch by epoch in one process (the order rotating each
+epoch), so they share the machine's conditions; medians are reported.
+
+    python benchmarks/train_mlp.py [--epochs 20] [--torch] [--threads N]    # --epochs 3 for a quick look
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
+import os
+import platform
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -22,6 +38,56 @@ SIZES = [784, 200, 100, 25, 10]
 LR, BETA, BATCH = 0.5, 0.9, 128
 
 
+# -- the environment ------------------------------------------------------------------------------
+
+def _blas_threads(set_to=None):
+    """(library, thread count) of the BLAS NumPy loaded, as far as it can be asked; else (name, None).
+
+    With ``set_to``, first sets OpenBLAS's thread count (where the library has the setter).
+    """
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if ".so" in line and "/" in line})
+    except OSError:
+        libs = []
+    getters = ["openblas_get_num_threads", "openblas_get_num_threads64_", "scipy_openblas_get_num_threads64_",
+               "scipy_openblas_get_num_threads", "MKL_Get_Max_Threads", "bli_thread_get_num_threads"]
+    for lib in libs:
+        if not any(k in os.path.basename(lib).lower() for k in ("blas", "mkl", "blis")):
+            continue
+        try:
+            handle = ctypes.CDLL(lib)
+        except OSError:
+            continue
+        if set_to is not None:
+            for name in getters[:4]:
+                setter = getattr(handle, name.replace("get", "set"), None)
+                if setter is not None:
+                    setter(ctypes.c_int(set_to))
+                    break
+        for name in getters:
+            fn = getattr(handle, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_int
+                return os.path.basename(lib), int(fn())
+        return os.path.basename(lib), None
+    return "unknown BLAS", None
+
+
+def environment(threads=None) -> str:
+    cpus = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
+    lib, threads = _blas_threads(set_to=threads)
+    env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+           if k in os.environ}
+    return (f"Python {platform.python_version()}, NumPy {np.__version__}, {lib} "
+            f"({threads if threads is not None else 'unknown'} threads), "
+            f"CPUs: {cpus} ({usable} usable by this process), {platform.machine()} {platform.system()}"
+            + (f", {env}" if env else ""))
+
+
+# -- what is timed --------------------------------------------------------------------------------
+
 def nnlib_trainer(data, seed):
     model = nnlib.mlp(SIZES, init="he", rng=seed)
     opt = nnlib.Momentum(LR, BETA, form="ema")
@@ -30,7 +96,41 @@ def nnlib_trainer(data, seed):
     def epoch():
         nnlib.fit(model, data.X_train, data.y_train, opt, epochs=1, batch_size=BATCH, rng=rng, verbose=False)
 
-    return epoch, lambda: nnlib.accuracy(model.predict_proba(data.X_test), data.y_test)
+    return epoch, lambda: f"test accuracy {nnlib.accuracy(model.predict_proba(data.X_test), data.y_test):.2%}"
+
+
+def floor_trainer(data, seed):
+    """One epoch of the matrix products alone (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    X = np.ascontiguousarray(data.X_train, dtype=np.float32)
+    N = len(X)
+    W = [nnlib.init.he(a, b, rng)[0] for a, b in zip(SIZES[:-1], SIZES[1:])]
+    batches = [X[i:i + BATCH] for i in range(0, N, BATCH)]       # contiguous views: no gathering
+    bufs = {}
+    for b in {len(xb) for xb in batches}:                         # 128, and the last batch's size
+        bufs[b] = {
+            "Z": [np.empty((b, n), np.float32) for n in SIZES[1:]],
+            "dW": [np.empty((m, n), np.float32) for m, n in zip(SIZES[:-1], SIZES[1:])],
+            "dX": [np.empty((b, m), np.float32) for m in SIZES[:-1]],
+            "dZ": (rng.standard_normal((b, SIZES[-1])) * 0.01).astype(np.float32),
+        }
+    flops = sum(2 * len(xb) * m * n * (3 if layer else 2)
+                for xb in batches for layer, (m, n) in enumerate(zip(SIZES[:-1], SIZES[1:])))
+
+    def epoch():
+        for xb in batches:
+            buf = bufs[len(xb)]
+            A = [xb]
+            for Wl, Z in zip(W, buf["Z"]):                          # forward: X @ W
+                np.matmul(A[-1], Wl, out=Z)
+                A.append(Z)
+            dZ = buf["dZ"]
+            for layer in range(len(W) - 1, -1, -1):                 # backward: dW = A.T @ dZ, dX = dZ @ W.T
+                np.matmul(A[layer].T, dZ, out=buf["dW"][layer])
+                if layer:
+                    dZ = np.matmul(dZ, W[layer].T, out=buf["dX"][layer])
+
+    return epoch, lambda: f"{flops / 1e9:.2f} GFLOP per epoch"
 
 
 def torch_trainer(data, seed):
@@ -64,38 +164,53 @@ def torch_trainer(data, seed):
 
     def test_acc():
         with torch.no_grad():
-            return float((model(Xte).argmax(1) == yte).float().mean())
+            return f"test accuracy {float((model(Xte).argmax(1) == yte).float().mean()):.2%}"
 
     return epoch, test_acc
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--epochs", type=int, default=20, help="epochs to time (default 20; 3 for a quick look)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--torch", action="store_true", help="also time PyTorch (CPU) on the same schedule")
-    args = ap.parse_args()
+    ap.add_argument("--threads", type=int, default=None,
+                    help="set the BLAS (OpenBLAS) and PyTorch thread counts (default: as found)")
+    args = ap.parse_args(argv)
+    if args.epochs < 1:
+        ap.error(f"--epochs must be at least 1, got {args.epochs}")
+    if args.threads is not None and args.threads < 1:
+        ap.error(f"--threads must be at least 1, got {args.threads}")
 
+    print(environment(args.threads))
     data = nnlib.load_mnist()
-    runs = {"nnlib": nnlib_trainer(data, args.seed)}
+    runs = {"nnlib": nnlib_trainer(data, args.seed), "floor": floor_trainer(data, args.seed)}
     if args.torch:
-        import torch
-
+        try:
+            import torch
+        except ImportError:
+            sys.exit("--torch needs PyTorch, which is not installed (it is not a dependency of nnlib)")
+        if args.threads is not None:
+            torch.set_num_threads(args.threads)
         print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
         runs["torch"] = torch_trainer(data, args.seed)
-    print(f"NumPy {np.__version__}; {SIZES}, batch {BATCH}, lr {LR}, EMA momentum {BETA}, {args.epochs} epochs")
-    times = {name: [] for name in runs}
-    for _ in range(args.epochs):
-        for name, (epoch, _) in runs.items():   # alternate, so both see the same machine load
+    print(f"{SIZES}, batch {BATCH}, lr {LR}, EMA momentum {BETA}, {args.epochs} epochs, "
+          f"{len(data.X_train)} training examples")
+    names = list(runs)
+    times = {name: [] for name in names}
+    for e in range(args.epochs):
+        for name in names[e % len(names):] + names[:e % len(names)]:   # alternate, rotating the order
             t0 = time.perf_counter()
-            epoch()
+            runs[name][0]()
             times[name].append(time.perf_counter() - t0)
-    for name, (_, test_acc) in runs.items():
+    med = {name: statistics.median(t) for name, t in times.items()}
+    for name in names:
         t = times[name]
-        print(f"{name:>6}: {statistics.median(t):.3f} s/epoch (median; mean {statistics.mean(t):.3f}), "
-              f"total {sum(t):.1f} s, test accuracy {test_acc():.2%}")
+        print(f"{name:>6}: {med[name]:.3f} s/epoch (median; min {min(t):.3f}, max {max(t):.3f}), "
+              f"total {sum(t):.1f} s, {runs[name][1]()}")
+    print(f"floor ratio (nnlib time / matrix products alone, 1.0 is the floor): {med['nnlib'] / med['floor']:.2f}x")
     if args.torch:
-        ratio = statistics.median(times["torch"]) / statistics.median(times["nnlib"])
+        ratio = med["torch"] / med["nnlib"]
         print(f"speed ratio (torch time / nnlib time, > 1 means nnlib is faster): {ratio:.2f}")
 
 

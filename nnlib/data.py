@@ -80,7 +80,7 @@ _RAW_CACHE: dict = {}
 def _load_raw(data_dir, download) -> tuple:
     paths = tuple(find_or_download(name, data_dir, download) for name in (
         "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
-    key = tuple((str(p.resolve()), p.stat().st_mtime_ns) for p in paths)
+    key = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
     if key not in _RAW_CACHE:
         _RAW_CACHE.clear()
         _RAW_CACHE[key] = tuple(read_idx(p) for p in paths)
@@ -132,17 +132,33 @@ def train_val_split(X, y, val_size=10000, rng=0, shuffle: bool = True):
 
 
 def minibatches(X, Y, batch_size: int, rng, shuffle: bool = True):
-    """Yield ``(X_batch, Y_batch)`` covering every row once: one epoch.
+    """One epoch of mini-batches: an iterator of ``(X_batch, Y_batch)`` that uses every row exactly once.
 
-    Each call draws a fresh permutation from ``rng`` (an ``np.random.Generator``
-    or a seed), so calling it once per epoch reshuffles every epoch. The last
-    batch is smaller if ``batch_size`` does not divide N.
+    ``Y`` may be labels (N,) or one-hot rows (N, C): its rows are cut the same way as X's.
+    Batches hold ``batch_size`` rows, except the last, which holds the ``N % batch_size`` rows
+    left over when ``batch_size`` does not divide N (it is kept, not dropped).
+
+    With ``shuffle`` (the default) each call draws one permutation of the rows from ``rng`` and
+    the batches follow it; they are copies. Pass the same ``np.random.Generator`` every epoch to
+    get a new order every epoch: an int seed gives a fresh generator, hence the *same* order, on
+    every call. With ``shuffle=False`` the batches are consecutive slices (views) in the original
+    order and ``rng`` is not used (it may be None).
+
+    Bad arguments raise ``ValueError`` at the call, before any batch is produced.
     """
+    X, Y = np.asarray(X), np.asarray(Y)
+    if X.ndim == 0 or Y.ndim == 0:
+        raise ValueError(f"X and Y must have one row per example; got shapes {X.shape} and {Y.shape}")
     if len(X) != len(Y):
         raise ValueError(f"X has {len(X)} rows but Y has {len(Y)}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     order = as_rng(rng).permutation(len(X)) if shuffle else None
+    return _batches(X, Y, int(batch_size), order)
+
+
+def _batches(X, Y, batch_size, order):
     for start in range(0, len(X), batch_size):
         if order is None:
             yield X[start:start + batch_size], Y[start:start + batch_size]

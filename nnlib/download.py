@@ -12,15 +12,27 @@ A file found nowhere is downloaded into the first folder of the list (1 if
 set, else 4) from the first mirror that answers. Every file, found or
 downloaded, must match the sha256 of its *decompressed* bytes, so a corrupt
 or truncated file is an error that names it, never a silently wrong array.
+A file is hashed once per process: it is checked again only if its size,
+modification time or inode change.
+
+A download goes to a temporary file beside its destination that is checked
+before it takes the file's name (:func:`nnlib.files.atomic_write`), so an
+interrupted or wrong download leaves nothing behind. Any failure of one
+mirror (no answer, a timeout, a server that is not HTTP, an HTTP error, a
+truncated or wrong file) moves on to the next; only when every mirror has
+failed is :class:`MNISTNotFoundError` raised, naming every place looked in
+and every URL tried with the reason it failed.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.request
+import zlib
 from pathlib import Path
+
+from .files import atomic_write
 
 __all__ = ["FILES", "MIRRORS", "ENV_VAR", "ChecksumError", "MNISTNotFoundError",
            "default_cache_dir", "search_dirs", "sha256_decompressed", "find_or_download"]
@@ -76,44 +88,82 @@ def _candidates(folder: Path, name: str):
     return [folder / n for n in names if (folder / n).is_file()]
 
 
-def sha256_decompressed(path) -> str:
-    """sha256 of a file's content, gunzipped first if it is gzip-compressed."""
-    path = Path(path)
+_DELETE_IT = "Delete it and run again to download a fresh copy."
+
+
+def _sha256_of(f, name, hint=_DELETE_IT) -> str:
+    """sha256 of the content of the open binary file ``f`` (gunzipped if it is gzip), read from the start.
+
+    A file that cannot be decompressed raises :class:`ChecksumError` naming ``name``, then ``hint``.
+    """
+    f.seek(0)
+    gz = f.read(2) == b"\x1f\x8b"
+    f.seek(0)
     digest = hashlib.sha256()
-    with open(path, "rb") as raw:
-        gz = raw.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gz else open
     try:
-        with opener(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-    except (OSError, EOFError) as exc:
-        raise ChecksumError(f"{path} is not a readable {'gzip ' if gz else ''}file ({exc}); "
-                            f"delete it and run again to download a fresh copy") from exc
+        reader = gzip.GzipFile(fileobj=f, mode="rb") if gz else f
+        for chunk in iter(lambda: reader.read(1 << 20), b""):
+            digest.update(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ChecksumError(f"{name} is not a readable {'gzip ' if gz else ''}file ({exc}). {hint}") from exc
     return digest.hexdigest()
 
 
+def sha256_decompressed(path) -> str:
+    """sha256 of a file's content, gunzipped first if it is gzip-compressed."""
+    with open(path, "rb") as f:
+        return _sha256_of(f, path)
+
+
+def _mismatch(name, got, expected, hint=_DELETE_IT):
+    return ChecksumError(f"{name} is corrupt or not the genuine file: the sha256 of its decompressed "
+                         f"bytes is {got}, expected {expected}. {hint}")
+
+
+# Files already verified in this process: (resolved path, expected sha256) -> the stat signature
+# (size, mtime, ctime, inode) they had when hashed. A file whose signature changed is hashed again.
+_VERIFIED: dict = {}
+
+
+def _signature(st: os.stat_result) -> tuple:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
 def verify(path, expected: str):
+    """Raise :class:`ChecksumError` unless ``path``'s decompressed bytes have the sha256 ``expected``.
+
+    A file that passed once in this process is not hashed again while its size, modification
+    time and inode stay the same.
+    """
+    path = Path(path)
+    key = (str(path.resolve()), expected)
+    sig = _signature(path.stat())       # taken before hashing: a change while hashing shows next time
+    if _VERIFIED.get(key) == sig:
+        return
+    _VERIFIED.pop(key, None)
     got = sha256_decompressed(path)
     if got != expected:
-        raise ChecksumError(f"{path} is corrupt or not the genuine file: the sha256 of its decompressed "
-                            f"bytes is {got}, expected {expected}. Delete it and run again to download "
-                            f"a fresh copy.")
+        raise _mismatch(path, got, expected)
+    _VERIFIED[key] = sig
 
 
 def _download(url: str, dest: Path, expected: str):
     """Fetch url into dest atomically: a temp file in the same folder, checked, then renamed."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_S) as resp:
+    with atomic_write(dest) as out:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as resp:
+            size = 0
             for chunk in iter(lambda: resp.read(1 << 20), b""):
                 out.write(chunk)
-        verify(tmp, expected)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                size += len(chunk)
+            promised = (resp.headers.get("Content-Length") or "").strip()
+            if promised.isdigit() and int(promised) > size:    # read(n) ends quietly on a cut connection
+                raise ConnectionError(f"the connection closed after {size} of the {promised} bytes promised")
+        out.flush()
+        got = _sha256_of(out, "the file served", hint="It was not kept.")
+        if got != expected:
+            raise _mismatch("the file served", got, expected, hint="It was not kept.")
+    _VERIFIED[(str(dest.resolve()), expected)] = _signature(dest.stat())
 
 
 def find_or_download(name: str, data_dir=None, download: bool = True, mirrors=None, checksums=None) -> Path:
@@ -138,8 +188,8 @@ def find_or_download(name: str, data_dir=None, download: bool = True, mirrors=No
             try:
                 _download(url, target / (name + ".gz"), checksums[name])
                 return target / (name + ".gz")
-            except (OSError, ChecksumError) as exc:
-                failures.append(f"  {url}: {exc}")
+            except Exception as exc:   # any failure of one mirror is a reason to try the next
+                failures.append(f"  {url}: {type(exc).__name__}: {exc}")
     looked = "\n".join(f"  {d}" for d in dirs)
     tried = "\n".join(failures) if failures else "  (downloading was switched off)"
     raise MNISTNotFoundError(

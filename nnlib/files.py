@@ -13,7 +13,19 @@ __all__ = ["atomic_write"]
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process's umask.
+
+    Linux reports it in /proc/self/status; elsewhere the only way to read it is to set it and set
+    it back, which for an instant leaves the umask 0 for every thread of the process.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)      # the brief window is strict rather than open
     os.umask(mask)
     return mask
 
@@ -28,13 +40,17 @@ def atomic_write(path):
 
         with atomic_write("model.npz") as f:
             f.write(data)
+
+    The file is opened ``w+b``, so the block may also seek back and read what it wrote, for
+    example to check it: an exception raised in the block means ``path`` is never touched.
+    The folder of ``path`` must exist.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "w+b") as f:          # owns fd from here on, so it is closed on any error
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), 0o666 & ~_umask())
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -1,42 +1,10 @@
-"""IDX files, checksums, the download path (against a local HTTP server) and the offline error."""
+"""IDX files, splits, mini-batches and the Kaggle CSV (downloading and verifying: test_download.py)."""
 import gzip
-import hashlib
-import http.server
-import threading
-from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import nnlib
-from nnlib import download
 from nnlib.data import minibatches, read_idx, read_mnist_csv, train_val_split, write_idx
-
-NAME = "tiny-labels-idx1-ubyte"
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    """A small IDX file, gzipped, with the sha256 of its decompressed bytes."""
-    labels = np.arange(20, dtype=np.uint8) % 10
-    path = tmp_path / "served" / (NAME + ".gz")
-    path.parent.mkdir()
-    write_idx(path, labels)
-    return path, {NAME: hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()}, labels
-
-
-@pytest.fixture
-def server(tiny):
-    """An HTTP server on 127.0.0.1 serving the folder of the tiny file; yields its base URL."""
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tiny[0].parent))
-    handler.log_message = lambda *a: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])
@@ -64,77 +32,6 @@ def test_idx_bad_magic_and_truncation(tmp_path):
         read_idx(tmp_path / "z.gz")
 
 
-def test_found_file_is_verified(isolated, tiny):
-    path, sums, labels = tiny
-    got = download.find_or_download(NAME, data_dir=path.parent, download=False, checksums=sums)
-    assert got == path
-    np.testing.assert_array_equal(read_idx(got), labels)
-
-
-def test_corrupt_file_raises_checksum_error_naming_it(isolated, tiny):
-    path, sums, _ = tiny
-    raw = bytearray(gzip.decompress(path.read_bytes()))
-    raw[-1] ^= 1                       # one flipped bit
-    path.write_bytes(gzip.compress(bytes(raw)))
-    with pytest.raises(nnlib.ChecksumError, match=rf"{NAME}\.gz is corrupt.*Delete it"):
-        download.find_or_download(NAME, data_dir=path.parent, download=False, checksums=sums)
-    path.write_bytes(path.read_bytes()[:30])  # truncated gzip
-    with pytest.raises(nnlib.ChecksumError, match="not a readable gzip"):
-        download.find_or_download(NAME, data_dir=path.parent, download=False, checksums=sums)
-
-
-def test_env_var_override(isolated, tiny, monkeypatch):
-    path, sums, _ = tiny
-    monkeypatch.setenv(download.ENV_VAR, str(path.parent))
-    assert download.find_or_download(NAME, download=False, checksums=sums) == path
-
-
-def test_kaggle_spelling_is_found(isolated, tiny):
-    path, sums, _ = tiny
-    kaggle = path.parent / "tiny-labels.idx1-ubyte"
-    kaggle.write_bytes(gzip.decompress(path.read_bytes()))
-    path.unlink()
-    assert download.find_or_download(NAME, data_dir=path.parent, download=False, checksums=sums) == kaggle
-
-
-def test_download_from_second_mirror_into_cache(isolated, tiny, server):
-    _, sums, labels = tiny
-    dead = "http://127.0.0.1:9/"       # nothing listens on the discard port
-    got = download.find_or_download(NAME, mirrors=[dead, server], checksums=sums)
-    assert got == isolated / "cache" / "nnlib" / "mnist" / (NAME + ".gz")
-    np.testing.assert_array_equal(read_idx(got), labels)
-    assert [p.name for p in got.parent.iterdir()] == [got.name]      # no temp files left
-
-
-def test_bad_download_leaves_nothing_behind(isolated, tiny, server):
-    _, sums, _ = tiny
-    wrong = {NAME: "0" * 64}
-    target = isolated / "dl"
-    with pytest.raises(nnlib.MNISTNotFoundError) as err:
-        download.find_or_download(NAME, data_dir=target, mirrors=[server], checksums=wrong)
-    assert "is corrupt" in str(err.value)
-    assert list(target.iterdir()) == []
-
-
-def test_offline_error_names_every_place_and_url(isolated, tiny):
-    _, sums, _ = tiny
-    mirrors = ["http://127.0.0.1:9/a/", "http://127.0.0.1:9/b/"]
-    with pytest.raises(nnlib.MNISTNotFoundError) as err:
-        download.find_or_download(NAME, mirrors=mirrors, checksums=sums)
-    msg = str(err.value)
-    for place in download.search_dirs():
-        assert str(place) in msg
-    for m in mirrors:
-        assert m + NAME + ".gz" in msg
-    assert download.ENV_VAR in msg and "To fix this" in msg
-    assert isinstance(err.value, FileNotFoundError)
-
-
-def test_load_mnist_offline_error_is_clear(isolated):
-    with pytest.raises(nnlib.MNISTNotFoundError, match="downloading was switched off"):
-        nnlib.load_mnist(download=False)
-
-
 def test_train_val_split():
     X, y = np.arange(100).reshape(50, 2), np.arange(50)
     Xtr, ytr, Xv, yv = train_val_split(X, y, val_size=0.2, rng=0)
@@ -149,18 +46,61 @@ def test_train_val_split():
         train_val_split(X, y, val_size=50)
 
 
-def test_minibatches_cover_everything_and_reshuffle():
-    X, Y = np.arange(10)[:, None], np.arange(10)
-    rng = np.random.default_rng(0)
-    e1 = [yb for _, yb in minibatches(X, Y, 4, rng)]
-    e2 = [yb for _, yb in minibatches(X, Y, 4, rng)]
-    assert [len(b) for b in e1] == [4, 4, 2]
-    assert sorted(np.concatenate(e1).tolist()) == list(range(10))
-    assert not np.array_equal(np.concatenate(e1), np.concatenate(e2))
-    for xb, yb in minibatches(X, Y, 3, rng):
-        np.testing.assert_array_equal(xb[:, 0], yb)
-    with pytest.raises(ValueError, match="rows"):
-        next(minibatches(X, Y[:5], 2, rng))
+def _epoch(X, Y, batch_size, rng, **kw):
+    return list(minibatches(X, Y, batch_size, rng, **kw))
+
+
+@pytest.mark.parametrize("one_hot", [False, True], ids=["labels", "one-hot"])
+def test_minibatches_one_epoch_every_example_once(one_hot):
+    N = 10
+    X = np.arange(N * 3, dtype=np.float32).reshape(N, 3)      # row i starts with 3 * i
+    y = np.arange(N) % 4
+    Y = np.eye(4, dtype=np.float32)[y] if one_hot else y
+    batches = _epoch(X, Y, 4, np.random.default_rng(0))
+    assert [len(xb) for xb, _ in batches] == [4, 4, 2]           # the smaller last batch is kept
+    rows = np.concatenate([xb[:, 0] for xb, _ in batches]).astype(int) // 3
+    assert sorted(rows.tolist()) == list(range(N))               # each example exactly once
+    assert rows.tolist() != list(range(N))                       # ... in a shuffled order
+    for xb, yb in batches:                                       # X and Y rows stay paired
+        assert yb.shape == (len(xb),) + Y.shape[1:] and yb.dtype == Y.dtype
+        np.testing.assert_array_equal(yb, Y[(xb[:, 0] // 3).astype(int)])
+
+
+def test_minibatches_order_comes_from_rng():
+    X, Y = np.arange(50)[:, None], np.arange(50)
+
+    def order(rng):
+        return np.concatenate([yb for _, yb in minibatches(X, Y, 8, rng)]).tolist()
+
+    gen = np.random.default_rng(3)
+    e1, e2 = order(gen), order(gen)
+    assert e1 != e2                                   # one Generator: a new order every epoch
+    assert e1 == np.random.default_rng(3).permutation(50).tolist()
+    assert order(3) == order(3) == e1                 # an int seed: the same order on every call
+    ordered = [yb for _, yb in minibatches(X, Y, 8, None, shuffle=False)]
+    assert np.concatenate(ordered).tolist() == list(range(50))
+    assert [len(b) for b in ordered] == [8] * 6 + [2]
+    assert np.shares_memory(ordered[0], Y)            # shuffle=False: views of the data
+
+
+def test_minibatches_batch_size_at_least_n_gives_one_batch():
+    X, Y = np.arange(5)[:, None], np.arange(5)
+    for bs in (5, 7):
+        (xb, yb), = _epoch(X, Y, bs, 0)
+        assert sorted(yb.tolist()) == list(range(5))
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(Y=np.arange(5)), "10 rows but Y has 5"),
+    (dict(batch_size=0), "positive integer"),
+    (dict(batch_size=2.5), "positive integer"),
+    (dict(batch_size=True), "positive integer"),
+    (dict(rng=None), "seed"),
+])
+def test_minibatches_bad_arguments_fail_at_the_call(bad, match):
+    kw = dict(X=np.zeros((10, 2)), Y=np.arange(10), batch_size=4, rng=0) | bad
+    with pytest.raises(ValueError, match=match):
+        minibatches(**kw)                             # no next(): the error comes at once
 
 
 def test_read_kaggle_csv(tmp_path):

@@ -1,0 +1,59 @@
+"""The benchmark script runs (on a tiny fake data set: speed goals live in the script, not in tests)."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnlib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("train_mlp", ROOT / "benchmarks" / "train_mlp.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def tiny_mnist():
+    rng = np.random.default_rng(0)
+    return nnlib.data.MNIST(rng.random((300, 784), dtype=np.float32), rng.integers(0, 10, 300),
+                            rng.random((50, 784), dtype=np.float32), rng.integers(0, 10, 50))
+
+
+def test_floor_does_the_epochs_matrix_products(bench, tiny_mnist, monkeypatch):
+    shapes = []
+    real = np.matmul
+    monkeypatch.setattr(np, "matmul", lambda a, b, out: shapes.append((a.shape, b.shape)) or real(a, b, out=out))
+    epoch, describe = bench.floor_trainer(tiny_mnist, 0)
+    epoch()
+    # 300 rows: batches of 128, 128 and 44; per batch 4 forward, 4 dW, 3 dX (none for the first layer)
+    assert len(shapes) == 3 * 11
+    last = shapes[-11:]
+    assert last[:4] == [((44, 784), (784, 200)), ((44, 200), (200, 100)), ((44, 100), (100, 25)), ((44, 25), (25, 10))]
+    assert ((784, 44), (44, 200)) in last and ((44, 200), (200, 784)) not in last
+    flops = sum(2 * b * m * n * (3 if i else 2) for b in (128, 128, 44)
+                for i, (m, n) in enumerate(zip(bench.SIZES[:-1], bench.SIZES[1:])))
+    assert describe() == f"{flops / 1e9:.2f} GFLOP per epoch"
+
+
+def test_environment_line(bench):
+    line = bench.environment()
+    assert f"NumPy {np.__version__}" in line and "CPUs:" in line
+
+
+def test_threads_option_sets_the_blas_thread_count(bench):
+    lib, before = bench._blas_threads()
+    if before is None:
+        pytest.skip(f"{lib}: its thread count cannot be asked")
+    other = 1 if before != 1 else 2
+    try:
+        assert f"({other} threads)" in bench.environment(threads=other)
+        assert bench._blas_threads()[1] == other
+    finally:
+        bench._blas_threads(set_to=before)
+    assert bench._blas_threads()[1] == before

@@ -1,0 +1,91 @@
+"""nnlib.files.atomic_write, and checks on the files of the data/download side of the project."""
+import ast
+import os
+from pathlib import Path
+
+import pytest
+
+from nnlib import files
+from nnlib.files import atomic_write
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def umask():
+    """Set a known umask for the test; restores the old one after."""
+    old = os.umask(0o022)
+    yield lambda mask: os.umask(mask)
+    os.umask(old)
+
+
+def _leftovers(folder, keep):
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep)
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664), (0o077, 0o600)])
+def test_new_file_gets_the_users_umask(tmp_path, umask, mask, mode):
+    umask(mask)
+    assert files._umask() == mask
+    with atomic_write(tmp_path / "out.bin") as f:
+        f.write(b"data")
+    assert (tmp_path / "out.bin").read_bytes() == b"data"
+    assert (tmp_path / "out.bin").stat().st_mode & 0o777 == mode
+    assert os.umask(mask) == mask                       # the umask itself is left as it was
+
+
+def test_success_replaces_the_old_file_and_leaves_no_temp_file(tmp_path):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"old")
+    with atomic_write(path) as f:
+        f.write(b"new content")
+        assert path.read_bytes() == b"old"              # nothing visible until the block ends
+        f.seek(0)
+        assert f.read() == b"new content"               # the block may read back what it wrote
+    assert path.read_bytes() == b"new content"
+    assert _leftovers(tmp_path, {"m.npz"}) == []
+
+
+@pytest.mark.parametrize("exc", [ValueError("bad data"), KeyboardInterrupt()])
+def test_failed_write_keeps_the_old_file_and_leaves_no_temp_file(tmp_path, exc):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"old")
+    with pytest.raises(type(exc)):
+        with atomic_write(path) as f:
+            f.write(b"half of the new")
+            raise exc
+    assert path.read_bytes() == b"old"
+    assert _leftovers(tmp_path, {"m.npz"}) == []
+
+
+def test_failed_first_write_creates_nothing(tmp_path):
+    with pytest.raises(RuntimeError):
+        with atomic_write(tmp_path / "new.bin") as f:
+            f.write(b"x")
+            raise RuntimeError
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_folder_is_an_error_that_creates_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        with atomic_write(tmp_path / "no" / "such" / "file.bin") as f:
+            f.write(b"x")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the project's files -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rel", ["nnlib/data.py", "nnlib/download.py", "nnlib/files.py", "benchmarks/train_mlp.py"])
+def test_no_assert_for_validation(rel):
+    """python -O strips assert statements, so they must not check anything a user passes."""
+    tree = ast.parse((ROOT / rel).read_text(), rel)
+    lines = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+    assert lines == [], f"{rel}: assert on line(s) {lines}"
+
+
+def test_license_is_mit_as_pyproject_says():
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License")
+    assert "Copyright (c) 2026 The nnlib course authors" in text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text
+    assert 'license = { text = "MIT" }' in (ROOT / "pyproject.toml").read_text()
