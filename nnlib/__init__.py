@@ -27,4 +27,6 @@ from .networks import PerExampleNetwork, mlp
 from .optim import SGD, Adam, Momentum, RMSProp, cosine_schedule, step_schedule
 from .train import History, TrainingDiverged, evaluate, fit
 
-__version__ = "0.1.0"
+# The one place the version is kept: pyproject.toml reads it, and notebooks/course_url.py writes the matching
+# release tag (v + this) into every notebook's first cell and every README badge.
+__version__ = "0.2.0"
