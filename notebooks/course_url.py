@@ -10,7 +10,7 @@ The URL is kept in pyproject.toml (`[project.urls] Repository`), the version in 
 - the first code cell of every notebook (`notebooks/NN_*.ipynb`): one canonical setup cell, stored without
   output; nothing else in the notebooks changes (run it twice: the second run changes nothing);
 - the README's badges: "Open in Colab" and "Open in Kaggle" in the notebook table (a row without them gets
-  them), the Binder badge, and `git+URL@vX.Y.Z` install lines; in README.md and README_colab_section.md.
+  them), the Binder badge, and `git+URL@vX.Y.Z` install lines in README.md.
 
 Badges point at the release tag, not at main, so that the notebook a learner opens is the one whose first
 cell installs the matching nnlib. tests/test_setup_cell.py fails when anything here is out of step.
@@ -155,7 +155,7 @@ def notebooks(root: Path = ROOT) -> list[Path]:
 
 
 def readmes(root: Path = ROOT) -> list[Path]:
-    return [p for p in (root / "README.md", root / "README_colab_section.md") if p.exists()]
+    return [p for p in (root / "README.md",) if p.exists()]
 
 
 def planned(root: Path = ROOT) -> dict[Path, str]:

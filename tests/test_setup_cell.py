@@ -89,7 +89,7 @@ def test_readme_has_a_badge_per_notebook_and_every_badge_agrees_with_the_url():
 
 
 def _copy_project(tmp_path):
-    for rel in ["pyproject.toml", "nnlib/__init__.py", "README.md", "README_colab_section.md",
+    for rel in ["pyproject.toml", "nnlib/__init__.py", "README.md",
                 *[f"notebooks/{p.name}" for p in NOTEBOOKS]]:
         if (ROOT / rel).exists():
             (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
