@@ -43,13 +43,13 @@ def test_classical_equals_ema_with_scaled_lr():
 
 def test_rmsprop_first_step():
     p = _p()
-    RMSProp(0.01, rho=0.9, eps=0.0).step(p, G)  # s = 0.1 g^2 -> step = lr g / (sqrt(0.1) |g|)
+    RMSProp(0.01, rho=0.9, eps=1e-12).step(p, G)  # s = 0.1 g^2 -> step = lr g / (sqrt(0.1) |g|)
     np.testing.assert_allclose(p["W1"], [1.0 - 0.01 / np.sqrt(0.1), -2.0 - 0.01 / np.sqrt(0.1)])
 
 
 def test_adam_first_step_is_lr_times_sign():
     p = _p()
-    Adam(0.01, eps=0.0).step(p, G)                # bias correction makes m_hat = g, s_hat = g^2
+    Adam(0.01, eps=1e-12).step(p, G)               # bias correction makes m_hat = g, s_hat = g^2
     np.testing.assert_allclose(p["W1"], [0.99, -2.01])
 
 
