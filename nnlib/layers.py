@@ -301,7 +301,8 @@ class ArrayView(Mapping):
         raise TypeError(f"model.{self._what} is read-only (its values are the model's own arrays): change one in "
                         f"place, model.{self._what}[{key!r}][...] = new_values, or use model.set_params({{...}})")
 
-    __delitem__ = __setitem__
+    def __delitem__(self, key):
+        self.__setitem__(key, None)
 
     def copy(self) -> dict:
         """A plain dict of the same arrays (not copies of them)."""
