@@ -97,16 +97,15 @@ class Momentum(Optimizer):
         self.beta, self.form = fraction(beta, "beta"), form
 
     def _update(self, key, p, g):
-        v = self._buffer("v", key, p)
-        if self.form == "ema":      # v = beta v + (1 - beta) g, written as v = beta (v - g) + g: no temporary
-            v -= g
-            v *= self.beta
-            v += g
+        # The arithmetic of ``v = beta * v + (1 - beta) * g; p -= lr * v``, operation for operation,
+        # but into buffers kept between steps instead of new arrays each time.
+        v, tmp = self._buffer("v", key, p), self._scratch(key, p)
+        v *= self.beta
+        if self.form == "ema":
+            v += np.multiply(g, 1 - self.beta, out=tmp)
         else:
-            v *= self.beta
             v += g
-        tmp = np.multiply(v, self.lr, out=self._scratch(key, p))
-        p -= tmp
+        p -= np.multiply(v, self.lr, out=tmp)
 
 
 class RMSProp(Optimizer):
