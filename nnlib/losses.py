@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["log_softmax", "cross_entropy_from_log_probs", "cross_entropy_with_logits",
-           "softmax_cross_entropy", "mean_squared_error", "MeanSquaredError"]
+           "softmax_cross_entropy", "softmax_cross_entropy_grad", "mean_squared_error", "MeanSquaredError"]
 
 
 def log_softmax(Z):
