@@ -3,17 +3,19 @@
 Each module holds one idea, in the order the notebooks build them:
 
 - ``data`` / ``download``: MNIST as arrays (rows are examples), found or downloaded and verified
+- ``inputs``: the one check of X, labels, one-hot targets and settings that everything uses
 - ``functional``: one-hot, sigmoid, ReLU, softmax, cross-entropy, accuracy
+- ``losses``: softmax cross-entropy (from logits) and squared error, for training and evaluation alike
 - ``init``: uniform(-0.5, 0.5), He and Xavier initialisation
 - ``networks``: the per-example network (notebook 03) and ``mlp`` of any depth (notebook 04)
-- ``layers``: Linear, ReLU, Sigmoid, SoftmaxCrossEntropy and ``Model``, each with forward/backward
+- ``layers``: the layer contract; Linear, ReLU, Sigmoid, Dropout, BatchNorm, SoftmaxCrossEntropy and ``Model``
 - ``optim``: SGD, momentum (EMA and classical), RMSProp, Adam
 - ``train``: ``fit`` for any of the networks, with a ``History``
 - ``gradcheck``: numerical gradients and ``rel_error``
 - ``metrics`` / ``plots`` / ``io``: evaluation, pictures, saving and loading models
 - ``expect``: checking a measured result (an accuracy, a rel_error) against a stated tolerance
 """
-from . import download, expect, gradcheck, init, networks, plots
+from . import download, expect, gradcheck, init, inputs, losses, networks, plots
 from .data import load_mnist, minibatches, random_shift, read_idx, read_mnist_csv, train_val_split
 from .download import ChecksumError, MNISTNotFoundError
 from .expect import ExpectationFailed, expect_below, expect_between, expect_near
@@ -21,7 +23,8 @@ from .functional import (accuracy, cross_entropy, one_hot, relu, relu_grad, sigm
                          softmax_cross_entropy)
 from .gradcheck import check_layer, check_model, numerical_gradient, rel_error
 from .io import load_model, load_params, save_model
-from .layers import Dropout, Linear, MeanSquaredError, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
+from .layers import BatchNorm, Dropout, Layer, Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
+from .losses import MeanSquaredError, cross_entropy_with_logits, mean_squared_error
 from .metrics import confusion_matrix, most_confident_mistakes, per_class_accuracy
 from .networks import PerExampleNetwork, mlp
 from .optim import SGD, Adam, Momentum, RMSProp, cosine_schedule, step_schedule

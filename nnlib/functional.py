@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import losses as _losses
+from .inputs import as_labels
+from .losses import log_softmax
+
 __all__ = [
     "one_hot", "sigmoid", "sigmoid_grad", "relu", "relu_grad", "softmax",
     "log_softmax", "cross_entropy", "softmax_cross_entropy", "accuracy",
@@ -17,23 +21,7 @@ __all__ = [
 
 def _as_labels(y, num_classes: int | None = None) -> np.ndarray:
     """Check that ``y`` is a vector of whole-number class labels; return it as int64."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"labels must have shape (N,), got shape {y.shape}")
-    if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
-        raise ValueError(f"labels must be integers, got dtype {y.dtype}")
-    if np.issubdtype(y.dtype, np.floating):
-        bad = ~np.isfinite(y) | (y != np.round(y))
-        if bad.any():
-            raise ValueError(f"labels must be whole numbers; found {y[bad][:5].tolist()} "
-                             f"at positions {np.flatnonzero(bad)[:5].tolist()}")
-    y = y.astype(np.int64)
-    if num_classes is not None and y.size:
-        bad = (y < 0) | (y >= num_classes)
-        if bad.any():
-            raise ValueError(f"labels must lie in 0..{num_classes - 1}; found {y[bad][:5].tolist()} "
-                             f"at positions {np.flatnonzero(bad)[:5].tolist()}")
-    return y
+    return as_labels(y, num_classes)
 
 
 def one_hot(y, num_classes: int = 10, dtype=np.float32) -> np.ndarray:
@@ -87,13 +75,6 @@ def softmax(Z):
     return E
 
 
-def log_softmax(Z):
-    """Row-wise log of the softmax, computed stably: Z - logsumexp(Z)."""
-    Z = np.asarray(Z)
-    shifted = Z - Z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
 def _check_targets(A, Y):
     A, Y = np.asarray(A), np.asarray(Y)
     if A.shape != Y.shape or A.ndim != 2:
@@ -118,13 +99,9 @@ def softmax_cross_entropy(Z, Y):
 
     Returns ``(loss, P, dZ)``: the mean loss, the probabilities and the
     gradient of the mean loss with respect to ``Z``, which is ``(P - Y) / N``.
+    The same function as ``nnlib.losses.softmax_cross_entropy``, which models train with.
     """
-    Z, Y = _check_targets(Z, Y)
-    logP = log_softmax(Z)
-    loss = float(-(Y * logP).sum() / Z.shape[0])
-    P = np.exp(logP)
-    dZ = (P - Y) / Z.shape[0]
-    return loss, P, dZ
+    return _losses.softmax_cross_entropy(Z, Y)
 
 
 def accuracy(P, y) -> float:

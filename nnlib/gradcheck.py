@@ -41,21 +41,52 @@ def numerical_gradient(f, x, h: float = 1e-5, indices=None):
     return grad
 
 
-def check_layer(layer, X, dout, h: float = 1e-5) -> dict:
-    """Compare a layer's backward pass with numerical gradients of ``sum(forward(X) * dout)``.
+def _frozen(layers):
+    """``(rewind, restore)``: rewind puts every layer's random generator back where it was now (so each
+    evaluation draws the same dropout masks); restore also puts back every layer's state (running
+    statistics that each training-mode evaluation would otherwise move)."""
+    gens = {id(g): (g, g.bit_generator.state) for layer in layers
+            for g in [getattr(layer, "rng", None)] if isinstance(g, np.random.Generator)}
+    states = [(v, v.copy()) for layer in layers for v in getattr(layer, "state", {}).values()]
+
+    def rewind():
+        for g, st in gens.values():
+            g.bit_generator.state = st
+
+    def restore():
+        rewind()
+        for v, saved in states:
+            v[...] = saved
+
+    return rewind, restore
+
+
+def check_layer(layer, X, dout, h: float = 1e-5, training: bool = False) -> dict:
+    """Compare a layer's backward pass with numerical gradients of ``sum(forward(X, training) * dout)``.
 
     Returns relative errors ``{'X': ..., 'W': ..., ...}`` for the input and every parameter.
+    With ``training=True`` (dropout's masks, batch norm's batch statistics) the layer's generator
+    is rewound before every evaluation, so all of them see the same masks, and its state is put
+    back afterwards.
     """
     X = np.array(X, dtype=np.float64)
+    dout = np.asarray(dout, dtype=np.float64)
+    rewind, restore = _frozen([layer])
 
     def f():
-        return float((layer.forward(X)[0] * dout).sum())
+        rewind()
+        return float((layer.forward(X, training)[0] * dout).sum())
 
-    out, cache = layer.forward(X)
-    dX = layer.backward(dout, cache)
-    errors = {"X": rel_error(dX, numerical_gradient(f, X, h))}
-    for name, p in layer.params.items():
-        errors[name] = rel_error(layer.grads[name], numerical_gradient(f, p, h))
+    try:
+        rewind()
+        out, cache = layer.forward(X, training)
+        dX = layer.backward(dout, cache)
+        grads = {k: v.copy() for k, v in layer.grads.items()}
+        errors = {"X": rel_error(dX, numerical_gradient(f, X, h))}
+        for name, p in layer.params.items():
+            errors[name] = rel_error(grads[name], numerical_gradient(f, p, h))
+    finally:
+        restore()
     return errors
 
 
@@ -63,18 +94,30 @@ def check_model(model, X, Y, h: float = 1e-5, num_checks: int | None = None, rng
     """Relative error between ``model.loss_and_grads`` and numerical gradients, per parameter.
 
     With ``num_checks``, only that many randomly chosen entries of each
-    parameter are compared (for big layers).
+    parameter are compared (for big layers). Random layers (dropout) draw the same masks at every
+    evaluation (their generators are rewound before each), and the model's state (batch norm's
+    running statistics) is put back afterwards.
     """
     rng = np.random.default_rng(rng)
-    _, grads, _ = model.loss_and_grads(X, Y)
-    grads = {k: v.copy() for k, v in grads.items()}
+    rewind, restore = _frozen(getattr(model, "layers", []))
+
+    def loss():
+        rewind()
+        return model.loss_and_grads(X, Y)[0]
+
     errors = {}
-    for name, p in model.params.items():
-        idx = None
-        if num_checks is not None and p.size > num_checks:
-            flat = rng.choice(p.size, size=num_checks, replace=False)
-            idx = [np.unravel_index(i, p.shape) for i in flat]
-        num = numerical_gradient(lambda: model.loss_and_grads(X, Y)[0], p, h, idx)
-        mask = ~np.isnan(num)
-        errors[name] = rel_error(grads[name][mask], num[mask])
+    try:
+        rewind()
+        _, grads, _ = model.loss_and_grads(X, Y)
+        grads = {k: v.copy() for k, v in grads.items()}
+        for name, p in model.params.items():
+            idx = None
+            if num_checks is not None and p.size > num_checks:
+                flat = rng.choice(p.size, size=num_checks, replace=False)
+                idx = [np.unravel_index(i, p.shape) for i in flat]
+            num = numerical_gradient(loss, p, h, idx)
+            mask = ~np.isnan(num)
+            errors[name] = rel_error(grads[name][mask], num[mask])
+    finally:
+        restore()
     return errors

@@ -16,17 +16,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functional import cross_entropy, sigmoid, softmax
+from .functional import sigmoid, softmax
 from .init import as_rng, init_layer
-from .layers import Dropout, Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy, check_input
+from .inputs import as_features, as_targets, positive_int
+from .layers import BatchNorm, Dropout, Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
+from .losses import cross_entropy_with_logits
 
 __all__ = ["init_params", "forward_example", "backward_example", "PerExampleNetwork", "mlp"]
 
 HIDDEN = {"relu": ReLU, "sigmoid": Sigmoid}
 
 
+def _check_sizes(sizes) -> list:
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise ValueError(f"sizes must be a list of layer widths like [784, 100, 10], got {sizes!r}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+    for i, n in enumerate(sizes):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"every size must be a positive whole number; got {n!r} at position {i} of {sizes}")
+    return [int(n) for n in sizes]
+
+
 def init_params(sizes, init="uniform", rng=0, dtype=np.float64) -> dict:
     """Parameters ``{'W1': (n0, n1), 'b1': (n1,), ...}`` for layer sizes like [784, 16, 16, 10]."""
+    sizes = _check_sizes(sizes)
     rng = as_rng(rng)
     params = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -79,15 +95,21 @@ class PerExampleNetwork:
     """
 
     def __init__(self, sizes=(784, 16, 16, 10), init="uniform", rng=0, dtype=np.float64):
-        self.sizes = list(sizes)
+        self.sizes = _check_sizes(sizes)
         self.params = init_params(self.sizes, init, rng, dtype)
         self.n_in, self.n_out = self.sizes[0], self.sizes[-1]
+        self.dtype = np.dtype(dtype)
 
     def __repr__(self):
         return f"PerExampleNetwork(sizes={self.sizes})"
 
-    def check_input(self, X):
-        return check_input(X, self.n_in)
+    def check_input(self, X, name: str = "X"):
+        """X (N, n_in) of floats, cast to the network's dtype (see ``nnlib.inputs.as_features``)."""
+        return as_features(X, self.n_in, self.dtype, name)
+
+    def check_targets(self, Y, n: int, name: str = "X"):
+        """Labels (n,) or one-hot rows (n, n_out) as ``(Y one-hot, labels)``."""
+        return as_targets(Y, n, self.n_out, self.dtype, name)
 
     def predict_proba(self, X):
         X = self.check_input(X)
@@ -96,31 +118,50 @@ class PerExampleNetwork:
     def predict(self, X):
         return self.predict_proba(X).argmax(axis=1)
 
-    def loss_and_grads(self, X, Y):
-        """Returns ``(mean loss, mean gradients keyed like params, outputs (N, C))``."""
-        X = self.check_input(X)
-        if np.shape(Y) != (X.shape[0], self.n_out):
-            raise ValueError(f"Y must be one-hot with shape {(X.shape[0], self.n_out)}, got {np.shape(Y)}")
-        grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        outputs = np.empty((len(X), self.n_out), dtype=self.params["W1"].dtype)
+    def _run(self, X, Y, grads: bool):
+        if grads:
+            total = {k: np.zeros_like(v) for k, v in self.params.items()}
+        outputs = np.empty((len(X), self.n_out), dtype=self.dtype)
+        logits = np.empty_like(outputs)
         for i, (x, y) in enumerate(zip(X, Y)):
             outputs[i], cache = forward_example(self.params, x)
-            for k, g in backward_example(self.params, cache, y).items():
-                grads[k] += g
-        for g in grads.values():
+            logits[i] = cache[-2]
+            if grads:
+                for k, g in backward_example(self.params, cache, y).items():
+                    total[k] += g
+        loss = cross_entropy_with_logits(logits, Y)      # the loss every nnlib model reports
+        if not grads:
+            return loss, outputs
+        for g in total.values():
             g /= len(X)
-        return cross_entropy(outputs, Y), grads, outputs
+        return loss, total, outputs
+
+    def loss_and_grads(self, X, Y, validate: bool = True):
+        """Returns ``(mean loss, mean gradients keyed like params, outputs (N, C))``; Y labels or one-hot."""
+        if validate:
+            X = self.check_input(X)
+            Y, _ = self.check_targets(Y, len(X))
+        return self._run(X, Y, grads=True)
+
+    def loss_and_output(self, X, Y, validate: bool = True):
+        """``(mean loss, outputs (N, C))``, without gradients."""
+        if validate:
+            X = self.check_input(X)
+            Y, _ = self.check_targets(Y, len(X))
+        return self._run(X, Y, grads=False)
 
 
-def mlp(sizes, hidden="relu", output="softmax", init="he", rng=0, dtype=np.float32, dropout: float = 0.0) -> Model:
+def mlp(sizes, hidden="relu", output="softmax", init="he", rng=0, dtype=np.float32, dropout: float = 0.0,
+        batchnorm: bool = False) -> Model:
     """A fully connected network for layer sizes like [784, 256, 128, 64, 10].
 
     ``hidden``: 'relu' or 'sigmoid' between layers. ``output``: 'softmax'
     (trained with cross-entropy) or 'sigmoid' (trained with squared error).
     ``dropout``: if > 0, a Dropout layer with this probability after every hidden activation.
+    ``batchnorm``: a BatchNorm layer between every hidden Linear layer and its activation
+    (its parameters are then named W1, b1, gamma2, beta2, W3, b3, ...).
     """
-    if len(sizes) < 2:
-        raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+    sizes = _check_sizes(sizes)
     if hidden not in HIDDEN:
         raise ValueError(f"hidden must be one of {sorted(HIDDEN)}, got {hidden!r}")
     if output not in ("softmax", "sigmoid"):
@@ -130,6 +171,8 @@ def mlp(sizes, hidden="relu", output="softmax", init="he", rng=0, dtype=np.float
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=dtype))
         if l < len(sizes) - 1:
+            if batchnorm:
+                layers.append(BatchNorm(n_out, dtype=dtype))
             layers.append(HIDDEN[hidden]())
             if dropout:
                 layers.append(Dropout(dropout, rng=rng))

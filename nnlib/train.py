@@ -1,18 +1,22 @@
-"""One training loop for every network in nnlib.
+"""One training loop for every network in nnlib, and one evaluation.
 
-A model is anything with ``params`` (dict), ``loss_and_grads(X, Y)`` returning
-``(loss, grads, output)``, ``predict_proba(X)`` and ``n_in``/``n_out``.
+A model is anything with ``params`` (mapping of arrays, updated in place), ``n_in``/``n_out``,
+``check_input(X, name)`` and ``check_targets(Y, n, name)`` (see :mod:`nnlib.inputs`),
+``loss_and_grads(X, Y, validate=True)`` returning ``(loss, grads, output)``,
+``loss_and_output(X, Y, validate=True)`` returning ``(loss, output)``, and optionally ``state``
+(arrays that are not trained but change while training, e.g. batch norm's running statistics).
+``Model`` and ``PerExampleNetwork`` are such models.
 """
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .data import minibatches
-from .functional import accuracy, cross_entropy, one_hot
 from .init import as_rng
+from .inputs import positive_float, positive_int
 
 __all__ = ["History", "TrainingDiverged", "fit", "evaluate"]
 
@@ -29,9 +33,10 @@ class TrainingDiverged(FloatingPointError):
 class History:
     """Per-epoch record of a training run: lists of equal length, one entry per epoch.
 
-    ``loss`` and ``train_acc`` are averaged over the epoch's mini-batches, as
-    they were seen during training; ``val_*`` are measured after each epoch.
-    ``seconds`` is the wall time of each epoch's training steps.
+    ``loss`` and ``train_acc`` are means over the epoch's training examples, as they were seen
+    during training (each mini-batch's mean loss weighted by its size, so a smaller last batch
+    counts less); ``val_*`` are measured after each epoch. ``seconds`` is the wall time of each
+    epoch's training steps.
     """
 
     loss: list = field(default_factory=list)
@@ -52,33 +57,51 @@ class History:
         return pd.DataFrame(cols, index=pd.RangeIndex(1, self.epochs + 1, name="epoch"))
 
 
-def _targets(model, X, Y, name):
+def _data(model, X, Y, name="X"):
+    """``(X, Y one-hot, y labels)`` checked and cast to the model's dtype."""
+    X = model.check_input(X, name)
+    Y, y = model.check_targets(Y, len(X), name)
+    return X, Y, y
+
+
+def _accepts_validate(method) -> bool:
     try:
-        X = model.check_input(X)
-    except ValueError as err:
-        raise ValueError(str(err) if name == "X" else f"{name}: {err}") from None
-    if not np.issubdtype(X.dtype, np.floating):
-        raise ValueError(f"{name} must hold floats (scaled pixels), got dtype {X.dtype}; "
-                         f"load it with load_mnist(normalize=True) or divide by 255")
-    Y = np.asarray(Y)
-    if Y.ndim == 1:
-        Y = one_hot(Y, model.n_out, dtype=X.dtype)
-    if Y.shape != (X.shape[0], model.n_out):
-        raise ValueError(f"targets for {name} must be labels (N,) or one-hot (N, {model.n_out}) "
-                         f"with N = {X.shape[0]}; got shape {Y.shape}")
-    return X, Y
+        return "validate" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
 
 
-def evaluate(model, X, Y) -> tuple:
+def evaluate(model, X, Y, batch_size: int = 10000) -> tuple:
     """``(loss, accuracy)`` of ``model`` on X (N, n_in) with labels (N,) or one-hot Y (N, C).
 
-    The loss is cross-entropy for a softmax model and half the mean squared error otherwise.
+    The loss is the one the model trains on (see :mod:`nnlib.losses`): cross-entropy computed from
+    the logits for a softmax model, half the mean squared error otherwise. Rows go through the
+    model ``batch_size`` at a time, so a large X needs little memory.
     """
-    X, Y = _targets(model, X, Y, "X")
-    P = model.predict_proba(X)
-    loss_fn = getattr(model, "loss_fn", None)
-    loss = loss_fn(P, Y)[0] if loss_fn is not None else cross_entropy(P, Y)
-    return loss, accuracy(P, Y)
+    batch_size = positive_int(batch_size, "batch_size")
+    X, Y, y = _data(model, X, Y)
+    kw = {"validate": False} if _accepts_validate(model.loss_and_output) else {}
+    loss_sum, correct = 0.0, 0
+    for i in range(0, len(X), batch_size):
+        loss, out = model.loss_and_output(X[i:i + batch_size], Y[i:i + batch_size], **kw)
+        loss_sum += loss * len(out)
+        correct += int(np.count_nonzero(out.argmax(axis=1) == y[i:i + batch_size]))
+    return loss_sum / len(X), correct / len(X)
+
+
+def _snapshot(params, state, optimizer):
+    return ({k: v.copy() for k, v in params.items()}, {k: v.copy() for k, v in state.items()},
+            optimizer.state_dict() if hasattr(optimizer, "state_dict") else None)
+
+
+def _restore(snapshot, params, state, optimizer):
+    saved_params, saved_state, saved_opt = snapshot
+    for k, v in saved_params.items():
+        params[k][...] = v
+    for k, v in saved_state.items():
+        state[k][...] = v
+    if saved_opt is not None:
+        optimizer.load_state_dict(saved_opt)
 
 
 def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, rng=0,
@@ -91,58 +114,83 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     mini-batches. ``validation=(X_val, Y_val)`` adds val_loss/val_acc per epoch.
     ``verbose`` prints a line every ``print_every`` epochs (default: about 10
     lines per run); ``callback(epoch, history)`` runs after each epoch.
+    X and Y are checked once, before the first step (see :mod:`nnlib.inputs`).
 
     Extras (notebook 10): ``l2`` adds ``l2 * W`` to the gradient of every weight matrix (not the
-    biases), the gradient of the penalty ``l2/2 * sum(W**2)``; the reported loss leaves the penalty
-    out. ``lr_schedule(epoch)`` sets ``optimizer.lr`` at the start of each epoch (1-based), e.g.
-    ``nnlib.optim.cosine_schedule``. ``augment(X_batch, rng)`` transforms each training batch,
-    e.g. ``nnlib.data.random_shift``.
+    biases, nor batch norm's gamma and beta), the gradient of the penalty ``l2/2 * sum(W**2)``; the
+    reported loss leaves the penalty out. ``lr_schedule(epoch)`` sets ``optimizer.lr`` at the start of
+    each epoch (1-based), e.g. ``nnlib.optim.cosine_schedule``; it must return a positive, finite
+    rate. ``augment(X_batch, rng)`` transforms each training batch, e.g. ``nnlib.data.random_shift``;
+    it must return a new array (fit reuses the batch's memory for the next batch).
 
-    If the loss becomes NaN or infinite, training stops: the parameters are put
-    back as they were at the start of that epoch and ``TrainingDiverged`` is
-    raised, carrying the history so far.
+    If the loss becomes NaN or infinite, training stops: the parameters, the model's state and the
+    optimiser's state (momentum buffers, Adam's step count) are put back as they were at the start
+    of that epoch and ``TrainingDiverged`` is raised, carrying the history so far.
     """
-    X, Y = _targets(model, X, Y, "X")
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size", allow_none=True)
+    print_every = positive_int(print_every, "print_every", allow_none=True) or max(1, epochs // 10)
+    l2 = positive_float(l2, "l2", allow_zero=True)
+    X, Y, y = _data(model, X, Y, "X")
     if validation is not None:
-        X_val, Y_val = _targets(model, *validation, "X_val")
-    if not (isinstance(epochs, (int, np.integer)) and epochs >= 1):
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if batch_size is not None and not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
-        raise ValueError(f"batch_size must be a positive integer or None (full batch), got {batch_size!r}")
+        if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+            raise ValueError("validation must be a pair (X_val, y_val)")
+        X_val, Y_val, _ = _data(model, *validation, "X_val")
     rng = as_rng(rng)
-    full_batch = batch_size is None or batch_size >= len(X)
-    print_every = print_every or max(1, epochs // 10)
+    N = len(X)
+    full_batch = batch_size is None or batch_size >= N
+    kw = {"validate": False} if _accepts_validate(model.loss_and_grads) else {}
     history = History()
     params = model.params
-    if l2 < 0:
-        raise ValueError(f"l2 must be >= 0, got {l2}")
+    state = getattr(model, "state", {})
+    decayed = [k for k, p in params.items() if p.ndim >= 2] if l2 else []
+    if not full_batch:   # each batch is gathered into these buffers: no new arrays per step
+        Xbuf = np.empty((batch_size, X.shape[1]), X.dtype)
+        Ybuf = np.empty((batch_size, Y.shape[1]), Y.dtype)
+        ybuf = np.empty(batch_size, y.dtype)
     for epoch in range(1, epochs + 1):
         if lr_schedule is not None:
-            optimizer.lr = float(lr_schedule(epoch))
-        snapshot = {k: v.copy() for k, v in params.items()}
+            lr = lr_schedule(epoch)
+            try:
+                optimizer.lr = positive_float(lr, "learning rate")
+            except ValueError:
+                raise ValueError(f"lr_schedule({epoch}) returned {lr!r}; a learning rate must be positive "
+                                 f"and finite") from None
+        snapshot = _snapshot(params, state, optimizer)
         start = time.perf_counter()
-        loss_sum = correct = 0.0
-        batches = [(X, Y)] if full_batch else minibatches(X, Y, batch_size, rng)
-        for step, (Xb, Yb) in enumerate(batches, start=1):
+        loss_sum, correct = 0.0, 0
+        order = None if full_batch else rng.permutation(N)
+        for step, begin in enumerate(range(0, N, N if full_batch else batch_size), start=1):
+            if full_batch:
+                Xb, Yb, yb = X, Y, y
+            else:
+                idx = order[begin:begin + batch_size]
+                n = len(idx)
+                Xb = np.take(X, idx, axis=0, out=Xbuf[:n], mode="clip")
+                Yb = np.take(Y, idx, axis=0, out=Ybuf[:n], mode="clip")
+                yb = np.take(y, idx, out=ybuf[:n], mode="clip")
             if augment is not None:
                 Xb = augment(Xb, rng)
             with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught just below
-                loss, grads, out = model.loss_and_grads(Xb, Yb)
+                loss, grads, out = model.loss_and_grads(Xb, Yb, **kw)
             if not np.isfinite(loss):
-                for k, v in snapshot.items():
-                    params[k][...] = v
+                _restore(snapshot, params, state, optimizer)
                 raise TrainingDiverged(
                     f"loss became {loss} at epoch {epoch}, step {step}: training stopped and the parameters "
-                    f"were restored to the start of epoch {epoch}. Try a smaller learning rate "
-                    f"(it was {optimizer.lr}) or check the inputs for NaN.", history)
-            if l2:
-                grads = {k: g + l2 * params[k] if k.startswith("W") else g for k, g in grads.items()}
+                    f"and optimiser state were restored to the start of epoch {epoch}. Try a smaller learning "
+                    f"rate (it was {optimizer.lr}) or check the inputs.", history)
+            if decayed:
+                grads = dict(grads)
+                for k in decayed:
+                    g = l2 * params[k]
+                    g += grads[k]
+                    grads[k] = g
             optimizer.step(params, grads)
-            loss_sum += loss * len(Xb)
-            correct += float((out.argmax(axis=1) == Yb.argmax(axis=1)).sum())
+            loss_sum += loss * len(yb)
+            correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
         history.seconds.append(time.perf_counter() - start)
-        history.loss.append(loss_sum / len(X))
-        history.train_acc.append(correct / len(X))
+        history.loss.append(loss_sum / N)
+        history.train_acc.append(correct / N)
         line = f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {history.loss[-1]:.4f}  train acc {history.train_acc[-1]:.2%}"
         if validation is not None:
             val_loss, val_acc = evaluate(model, X_val, Y_val)

@@ -18,6 +18,7 @@ import zlib
 
 import numpy as np
 
+from .inputs import as_features, as_labels
 from .networks import mlp
 from .optim import SGD, Momentum
 from .train import TrainingDiverged, fit
@@ -99,7 +100,12 @@ class TestSetBrowser(_Tool):
 
     def __init__(self, model, X, y):
         w = _w()
-        self.X, self.y = np.asarray(X), np.asarray(y)
+        self.X = as_features(X, model.n_in)
+        if np.ndim(y) == 2:
+            raise ValueError("TestSetBrowser needs labels y (N,), not one-hot rows: pass y.argmax(axis=1)")
+        self.y = as_labels(y, model.n_out, name="y")
+        if len(self.y) != len(self.X):
+            raise ValueError(f"X has {len(self.X)} rows but y has {len(self.y)} labels")
         self.P = model.predict_proba(self.X)
         self.pred = self.P.argmax(axis=1)
         self.mistakes = np.flatnonzero(self.pred != self.y)
@@ -153,7 +159,7 @@ class TrainingPlayground(_Tool):
 
     def __init__(self, X_train, y_train, X_val, y_val, seed: int = 0):
         w = _w()
-        self.data = (X_train, y_train, X_val, y_val)
+        self.data = self._check(X_train, y_train, X_val, y_val)
         self.seed = seed
         self.hidden = w.Text(value="100, 50", description="hidden sizes")
         self.lr = w.FloatLogSlider(value=0.5, base=10, min=-3, max=0.5, step=0.1, description="learning rate")
@@ -170,6 +176,21 @@ class TrainingPlayground(_Tool):
                                       w.VBox([self.batch_size, self.epochs, self.button])]),
                               self.progress, self.status, self.plot])
 
+    @staticmethod
+    def _check(X_train, y_train, X_val, y_val) -> tuple:
+        """The four arrays checked (float pixels, labels 0..9 of matching lengths), or a ValueError."""
+        X_train = np.asarray(X_train)
+        if X_train.ndim != 2:
+            raise ValueError(f"X_train must have shape (N, 784), got {X_train.shape}")
+        out = []
+        for name, X, y in (("X_train", X_train, y_train), ("X_val", X_val, y_val)):
+            X = as_features(X, X_train.shape[1], name=name)
+            y = as_labels(y, 10, name=f"labels for {name}")
+            if len(y) != len(X):
+                raise ValueError(f"{name} has {len(X)} rows but its labels number {len(y)}")
+            out += [X, y]
+        return tuple(out)
+
     def sizes(self) -> list:
         """[784, *hidden sizes, 10] from the text box; ValueError with a readable message if malformed."""
         text = self.hidden.value.replace(";", ",").strip()
@@ -184,16 +205,18 @@ class TrainingPlayground(_Tool):
     def train(self):
         """Train with the current settings; returns the History (also in ``self.history``)."""
         X_train, y_train, X_val, y_val = self.data
+        self.history = None
+        self.plot.layout.display = "none"          # the last run's curves go, whatever happens to this one
+        self.plot.value = b""
+        self.progress.value = 0
         try:
             sizes = self.sizes()
         except ValueError as err:
-            self.status.value = f"<span style='color:crimson'>{err}</span>"
+            self._error(err)
             return None
         beta = float(self.momentum.value)
-        opt = Momentum(self.lr.value, beta) if beta > 0 else SGD(self.lr.value)
         batch = None if self.batch_size.value == "full" else int(self.batch_size.value)
-        self.model = mlp(sizes, rng=self.seed)
-        self.progress.max, self.progress.value = self.epochs.value, 0
+        self.progress.max = self.epochs.value
         self.status.value = f"training {sizes} ..."
 
         def on_epoch(epoch, history):
@@ -202,15 +225,25 @@ class TrainingPlayground(_Tool):
                                  f"validation accuracy {history.val_acc[-1]:.2%}")
 
         try:
+            opt = Momentum(self.lr.value, beta) if beta > 0 else SGD(self.lr.value)
+            self.model = mlp(sizes, rng=self.seed)
             self.history = fit(self.model, X_train, y_train, opt, epochs=self.epochs.value, batch_size=batch,
                                rng=self.seed, validation=(X_val, y_val), verbose=False, callback=on_epoch)
         except TrainingDiverged as err:
             self.history = err.history
-            self.status.value = f"<span style='color:crimson'>{err}</span>"
+            self._error(err)
+        except Exception as err:   # anything else: say so in the status line rather than hang on "training ..."
+            self._error(f"{type(err).__name__}: {err}")
+            return None
         if self.history.epochs:
             self.plot.value = self._curves_png()
             self.plot.layout.display = ""
         return self.history
+
+    def _error(self, err):
+        import html
+
+        self.status.value = f"<span style='color:crimson'>{html.escape(str(err))}</span>"
 
     def _curves_png(self) -> bytes:
         from matplotlib.figure import Figure

@@ -59,10 +59,13 @@ def test_l2_adds_weight_decay_to_weights_only(rng):
 
 
 def test_schedules():
-    cos = nnlib.cosine_schedule(1.0, epochs=5)
-    np.testing.assert_allclose([cos(e) for e in range(1, 6)], [1.0, 0.8535534, 0.5, 0.1464466, 0.0], atol=1e-7)
+    cos = nnlib.cosine_schedule(1.0, epochs=5)     # falls towards 0, reached one epoch after the last
+    np.testing.assert_allclose([cos(e) for e in range(1, 6)], [1.0, 0.9045085, 0.6545085, 0.3454915, 0.0954915],
+                               atol=1e-7)
+    assert min(cos(e) for e in range(1, 6)) > 0      # every epoch trains: fit rejects a rate of 0
     warm = nnlib.cosine_schedule(1.0, epochs=6, warmup=2, final=0.1)
-    np.testing.assert_allclose([warm(1), warm(2), warm(3), warm(6)], [1 / 3, 2 / 3, 1.0, 0.1])
+    np.testing.assert_allclose([warm(1), warm(2), warm(3), warm(6)],
+                               [1 / 3, 2 / 3, 1.0, 0.1 + 0.45 * (1 + np.cos(0.75 * np.pi))])
     step = nnlib.step_schedule(0.5, every=2)
     np.testing.assert_allclose([step(e) for e in (1, 2, 3, 5)], [0.5, 0.5, 0.05, 0.005])
 

@@ -22,3 +22,16 @@ def test_numerical_gradient_of_known_function_restores_input():
 def test_numerical_gradient_needs_float64():
     with pytest.raises(TypeError, match="float64"):
         numerical_gradient(lambda: 0.0, np.zeros(2, dtype=np.float32))
+
+
+def test_check_model_fixes_the_dropout_masks():
+    import nnlib
+
+    rng = np.random.default_rng(0)
+    model = nnlib.mlp([6, 8, 8, 3], rng=0, dtype=np.float64, dropout=0.5)
+    X, Y = rng.normal(size=(5, 6)), nnlib.one_hot(rng.integers(0, 3, 5), 3, dtype=np.float64)
+    errors = nnlib.check_model(model, X, Y)
+    assert max(errors.values()) < 1e-7, errors
+    layer = nnlib.Dropout(0.5, rng=1)
+    errors = nnlib.check_layer(layer, rng.normal(size=(4, 5)), rng.normal(size=(4, 5)), training=True)
+    assert errors["X"] < 1e-7

@@ -43,13 +43,13 @@ def test_classical_equals_ema_with_scaled_lr():
 
 def test_rmsprop_first_step():
     p = _p()
-    RMSProp(0.01, rho=0.9, eps=0.0).step(p, G)  # s = 0.1 g^2 -> step = lr g / (sqrt(0.1) |g|)
+    RMSProp(0.01, rho=0.9, eps=1e-12).step(p, G)  # s = 0.1 g^2 -> step = lr g / (sqrt(0.1) |g|)
     np.testing.assert_allclose(p["W1"], [1.0 - 0.01 / np.sqrt(0.1), -2.0 - 0.01 / np.sqrt(0.1)])
 
 
 def test_adam_first_step_is_lr_times_sign():
     p = _p()
-    Adam(0.01, eps=0.0).step(p, G)                # bias correction makes m_hat = g, s_hat = g^2
+    Adam(0.01, eps=1e-12).step(p, G)               # bias correction makes m_hat = g, s_hat = g^2
     np.testing.assert_allclose(p["W1"], [0.99, -2.01])
 
 
@@ -62,3 +62,121 @@ def test_optimiser_errors():
         Momentum(0.1, beta=1.0)
     with pytest.raises(ValueError, match="keys"):
         SGD(0.1).step(_p(), {"W2": G["W1"]})
+
+
+# ---- Issue 9: trajectories computed independently, hyper-parameters checked, state saved ----------
+
+def _grads(steps=6, seed=3):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(3, 2)) * rng.choice([1e-3, 1.0, 30.0]) for _ in range(steps)]
+
+
+def test_adam_trajectory_matches_plain_formulas():
+    lr, b1, b2, eps = 0.01, 0.8, 0.95, 1e-6          # not the defaults, so every term shows
+    p, opt = {"W1": np.ones((3, 2))}, Adam(lr, b1, b2, eps)
+    w, m, s = np.ones((3, 2)), np.zeros((3, 2)), np.zeros((3, 2))
+    for t, g in enumerate(_grads(), start=1):
+        m = b1 * m + (1 - b1) * g
+        s = b2 * s + (1 - b2) * g ** 2
+        w = w - lr * (m / (1 - b1 ** t)) / (np.sqrt(s / (1 - b2 ** t)) + eps)
+        opt.step(p, {"W1": g})
+        np.testing.assert_allclose(p["W1"], w, rtol=1e-12, atol=1e-15)
+    assert opt.t == 6
+
+
+def test_rmsprop_trajectory_matches_plain_formulas():
+    lr, rho, eps = 0.01, 0.7, 1e-6
+    p, opt = {"W1": np.ones((3, 2))}, RMSProp(lr, rho, eps)
+    w, s = np.ones((3, 2)), np.zeros((3, 2))
+    for g in _grads():
+        s = rho * s + (1 - rho) * g ** 2
+        w = w - lr * g / (np.sqrt(s) + eps)
+        opt.step(p, {"W1": g})
+        np.testing.assert_allclose(p["W1"], w, rtol=1e-12, atol=1e-15)
+
+
+def test_momentum_trajectories_and_float32_stays_float32():
+    for form in ("ema", "classical"):
+        p, opt = {"W1": np.ones((3, 2), np.float32)}, Momentum(0.1, 0.9, form)
+        w, v = np.ones((3, 2)), np.zeros((3, 2))
+        for g in _grads():
+            v = 0.9 * v + ((1 - 0.9) * g if form == "ema" else g)
+            w = w - 0.1 * v
+            opt.step(p, {"W1": g.astype(np.float32)})
+        assert p["W1"].dtype == np.float32
+        np.testing.assert_allclose(p["W1"], w, rtol=1e-5)
+
+
+def test_step_leaves_grads_alone():
+    g = {"W1": np.array([0.5, 1.0])}
+    for opt in (SGD(0.1), Momentum(0.1), RMSProp(), Adam()):
+        opt.step(_p(), g)
+        np.testing.assert_array_equal(g["W1"], [0.5, 1.0])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Adam(beta1=1.0), "beta1"),
+    (lambda: Adam(beta2=1.0), "beta2"),
+    (lambda: Adam(beta1=-0.1), "beta1"),
+    (lambda: Adam(eps=0), "eps"),
+    (lambda: RMSProp(rho=1.0), "rho"),
+    (lambda: RMSProp(eps=-1e-8), "eps"),
+    (lambda: Momentum(0.1, beta=np.nan), "beta"),
+    (lambda: SGD(np.inf), "learning rate"),
+    (lambda: SGD(np.nan), "learning rate"),
+    (lambda: SGD(-0.1), "learning rate"),
+    (lambda: SGD("fast"), "learning rate"),
+])
+def test_every_hyper_parameter_is_checked(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_setting_a_bad_lr_directly_is_caught():
+    opt = Momentum(0.1)
+    for bad in (-1, 0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="learning rate"):
+            opt.lr = bad
+    assert opt.lr == 0.1
+    opt.lr = 0.05
+    assert opt.lr == 0.05
+
+
+@pytest.mark.parametrize("make", [lambda: Momentum(0.1, 0.9), lambda: RMSProp(0.01), lambda: Adam(0.01)])
+def test_state_dict_is_a_deep_copy_that_resumes_exactly(make):
+    grads = _grads(8)
+    a, pa = make(), {"W1": np.ones((3, 2))}
+    for g in grads:
+        a.step(pa, {"W1": g})
+    b, pb = make(), {"W1": np.ones((3, 2))}
+    for g in grads[:4]:
+        b.step(pb, {"W1": g})
+    saved, p_saved = b.state_dict(), pb["W1"].copy()
+    for g in grads[4:6]:                                   # steps that are then undone
+        b.step(pb, {"W1": g * 100})
+    b.load_state_dict(saved)
+    pb["W1"][...] = p_saved
+    for g in grads[4:]:
+        b.step(pb, {"W1": g})
+    np.testing.assert_array_equal(pa["W1"], pb["W1"])
+    if isinstance(b, Adam):
+        assert saved["t"] == 4 and b.t == 8
+    c = make()                                             # loading copies: the source stays as it was
+    c.load_state_dict(saved)
+    c.step({"W1": np.ones((3, 2))}, {"W1": grads[0]})
+    again = make()
+    again.load_state_dict(saved)
+    assert all(np.array_equal(x, y) for name in saved["buffers"]
+               for x, y in zip(saved["buffers"][name].values(), again.state_dict()["buffers"][name].values()))
+
+
+def test_schedule_arguments_are_checked():
+    from nnlib.optim import cosine_schedule, step_schedule
+    with pytest.raises(ValueError, match="every"):
+        step_schedule(0.1, every=0)
+    with pytest.raises(ValueError, match="factor"):
+        step_schedule(0.1, every=2, factor=0)
+    with pytest.raises(ValueError, match="epochs"):
+        cosine_schedule(0.1, epochs=0)
+    with pytest.raises(ValueError, match="warmup"):
+        cosine_schedule(0.1, epochs=3, warmup=3)

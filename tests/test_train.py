@@ -55,11 +55,15 @@ def test_nan_loss_stops_with_clear_error_and_restores_params(rng):
     X, y = _toy(rng, 64)
     model = nnlib.mlp([4, 8, 2], rng=0)
     nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=1, verbose=False)
-    X_bad = X.copy()
-    X_bad[40, 0] = np.nan
     before = {k: v.copy() for k, v in model.params.items()}
-    with pytest.raises(nnlib.TrainingDiverged, match=r"loss became nan at epoch 1, step \d+.*restored") as err:
-        nnlib.fit(model, X_bad, y, nnlib.SGD(0.1), epochs=3, batch_size=8, rng=0, verbose=False)
+    steps = []
+
+    def poison(Xb, r):                     # the third batch goes bad after two good steps
+        steps.append(1)
+        return Xb * np.nan if len(steps) == 3 else Xb.copy()
+
+    with pytest.raises(nnlib.TrainingDiverged, match=r"loss became nan at epoch 1, step 3.*restored") as err:
+        nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=3, batch_size=8, rng=0, verbose=False, augment=poison)
     for k, v in before.items():
         np.testing.assert_array_equal(model.params[k], v)
     assert err.value.history.epochs == 0
@@ -107,3 +111,76 @@ def test_metrics():
     np.testing.assert_allclose(nnlib.per_class_accuracy(C), [1, 0.5, 1])
     P = np.array([[0.1, 0.9], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
     np.testing.assert_array_equal(nnlib.most_confident_mistakes(P, np.array([0, 0, 0, 1]), k=5), [0, 3, 2])
+
+
+# ---- Issue 9 -------------------------------------------------------------------------------------
+
+def test_history_weights_batches_by_size_and_counts_accuracy(rng):
+    X, y = _toy(rng, 7)
+    model, twin = nnlib.mlp([4, 3, 2], rng=0), nnlib.mlp([4, 3, 2], rng=0)
+    h = nnlib.fit(model, X, y, nnlib.SGD(0.3), epochs=1, batch_size=3, rng=11, verbose=False)
+    # the same epoch by hand: batches of 3, 3 and 1 in the order fit draws them
+    order, opt = np.random.default_rng(11).permutation(7), nnlib.SGD(0.3)
+    example_losses, hits, batch_means = [], 0, []
+    for idx in (order[:3], order[3:6], order[6:]):
+        P = twin.predict_proba(X[idx])                    # before this batch's step, as fit sees it
+        losses = -np.log(P[np.arange(len(idx)), y[idx]].astype(np.float64))
+        example_losses += list(losses)
+        batch_means.append(losses.mean())
+        hits += int((P.argmax(axis=1) == y[idx]).sum())
+        opt.step(twin.params, twin.loss_and_grads(X[idx], y[idx])[1])
+    assert h.loss[0] == pytest.approx(np.mean(example_losses), rel=1e-5)
+    assert abs(np.mean(batch_means) - np.mean(example_losses)) > 1e-3   # an unweighted mean would differ
+    assert h.train_acc[0] == hits / 7
+    np.testing.assert_array_equal(model.params["W1"], twin.params["W1"])
+
+
+def test_divergence_restores_optimiser_and_batchnorm_state(rng):
+    X, y = _toy(rng, 64)
+    model = nnlib.mlp([4, 8, 2], rng=0, batchnorm=True)
+    opt = nnlib.Momentum(0.1, 0.9)
+    saved = {}
+
+    def remember(epoch, history):
+        saved["opt"] = opt.state_dict()
+        saved["params"] = {k: v.copy() for k, v in model.params.items()}
+        saved["state"] = {k: v.copy() for k, v in model.state.items()}
+
+    with pytest.raises(nnlib.TrainingDiverged, match="epoch 2"):
+        nnlib.fit(model, X * 1e3, y, opt, epochs=3, batch_size=8, verbose=False, callback=remember,
+                  lr_schedule=lambda e: 0.1 if e == 1 else 1e30)
+    for k, v in saved["params"].items():
+        np.testing.assert_array_equal(model.params[k], v)
+    for k, v in saved["state"].items():
+        np.testing.assert_array_equal(model.state[k], v)
+    for k, v in saved["opt"]["buffers"]["v"].items():
+        np.testing.assert_array_equal(opt.state_dict()["buffers"]["v"][k], v)
+    # the error's advice works: a smaller rate, fit again, and training goes on from where it was
+    opt.lr = 0.05
+    h = nnlib.fit(model, X * 1e3, y, opt, epochs=1, batch_size=8, verbose=False)
+    assert np.isfinite(h.loss[0]) and h.loss[0] < 10
+
+
+def test_adam_step_count_is_restored_on_divergence(rng):
+    X, y = _toy(rng, 32)
+    opt = nnlib.Adam(1e-3)
+    with pytest.raises(nnlib.TrainingDiverged):
+        nnlib.fit(nnlib.mlp([4, 8, 2], rng=0), X * 1e20, y, opt, epochs=2, batch_size=8, verbose=False,
+                  lr_schedule=lambda e: 1e-3 if e == 1 else 1e30)
+    assert opt.t == 4                                        # the 4 steps of epoch 1, not more
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), float("inf")])
+def test_fit_rejects_a_schedule_that_returns_a_bad_rate(bad, rng):
+    X, y = _toy(rng, 16)
+    with pytest.raises(ValueError, match=r"lr_schedule\(2\) returned"):
+        nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=3, verbose=False,
+                  lr_schedule=lambda e: 0.1 if e == 1 else bad)
+
+
+def test_fit_leaves_the_callers_arrays_alone(rng):
+    X, y = _toy(rng, 30)
+    X0, y0 = X.copy(), y.copy()
+    nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.Momentum(0.1), epochs=2, batch_size=7, verbose=False)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)

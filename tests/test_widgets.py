@@ -96,11 +96,10 @@ def test_playground_reports_bad_sizes_and_divergence(rng):
     assert pg.train() is None and "whole numbers" in pg.status.value
     pg.hidden.value = "0"
     assert pg.train() is None and "between 1 and 4096" in pg.status.value
-    pg.hidden.value, pg.epochs.value = "16", 2
-    X_nan = X.copy()
-    X_nan[3, 3] = np.nan
-    pg.data = (X_nan, y, X, y)
-    assert pg.train().epochs == 0 and "loss became nan" in pg.status.value
+    pg.hidden.value, pg.epochs.value, pg.lr.value = "16", 2, 3.0
+    pg.data = (X * 1e20, y, X, y)
+    h = pg.train()                                         # epoch 1 ends finite, epoch 2 diverges
+    assert h.epochs == 1 and "loss became" in pg.status.value and "crimson" in pg.status.value
 
 
 def test_digit_pad_predicts_what_is_drawn(trained):
@@ -121,3 +120,33 @@ def test_digit_pad_predicts_what_is_drawn(trained):
     assert pad.drawing().sum() == 0 and "draw a digit" in pad.label.value
     with pytest.raises(ValueError, match="cells"):
         pad.set_drawing(np.zeros(10))
+
+
+def test_playground_checks_its_data_and_reports_every_failure(rng):
+    X, y = _data(rng, 120)
+    with pytest.raises(ValueError, match="floats"):
+        TrainingPlayground((X * 255).astype(np.uint8), y, X, y)
+    with pytest.raises(ValueError, match="X_val contains NaN"):
+        TrainingPlayground(X, y, X * np.nan, y)
+    with pytest.raises(ValueError, match="labels"):
+        TrainingPlayground(X, y + 10, X, y)
+    pg = TrainingPlayground(X[:100], y[:100], X[100:], y[100:])
+    pg.hidden.value, pg.epochs.value, pg.batch_size.value = "8", 1, 32
+    assert pg.train().epochs == 1 and pg.plot.layout.display == "" and pg.plot.value
+    pg.hidden.value = "0"                                  # a failed run clears the last run's curves
+    assert pg.train() is None
+    assert pg.plot.layout.display == "none" and not pg.plot.value and pg.history is None
+    pg.hidden.value = "8"
+    pg.data = ((X[:100] * 255).astype(np.uint8), y[:100], X[100:], y[100:])   # an error inside training
+    assert pg.train() is None
+    assert "floats" in pg.status.value and "training" not in pg.status.value and "crimson" in pg.status.value
+
+
+def test_browser_rejects_empty_and_one_hot_input(trained):
+    model, X, y = trained
+    with pytest.raises(ValueError, match="no rows"):
+        TestSetBrowser(model, X[:0], y[:0])
+    with pytest.raises(ValueError, match=r"not one-hot.*argmax"):
+        TestSetBrowser(model, X, nnlib.one_hot(y))
+    with pytest.raises(ValueError, match="rows but y has"):
+        TestSetBrowser(model, X, y[:-1])

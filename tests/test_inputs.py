@@ -1,0 +1,128 @@
+"""Issue 9: one input check (nnlib.inputs) and one loss (nnlib.losses), everywhere."""
+import numpy as np
+import pytest
+
+import nnlib
+from nnlib.layers import Linear, Model, SoftmaxCrossEntropy
+
+
+def _toy(rng, n=60):
+    y = rng.integers(0, 3, n)
+    X = (rng.normal(size=(n, 4)) + 2 * y[:, None]).astype(np.float32)
+    return X, y
+
+
+def test_float64_one_hot_targets_keep_the_backward_pass_float32(rng):
+    X, y = _toy(rng)
+    model = nnlib.mlp([4, 5, 3], rng=0)
+    Y64 = np.eye(3)[y]                                              # float64, as np.eye gives
+    loss, grads, out = model.loss_and_grads(X.astype(np.float64), Y64)
+    assert out.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
+    loss32, grads32, _ = model.loss_and_grads(X, y)                 # labels or one-hot: the same numbers
+    assert loss == loss32
+    for k in grads:
+        np.testing.assert_array_equal(grads[k], grads32[k])
+
+
+@pytest.mark.parametrize("Y, message", [
+    (lambda y: 2 * np.eye(3)[y], "rows summing to 1"),
+    (lambda y: -np.eye(3)[y], ">= 0"),
+    (lambda y: np.eye(3)[y][:, :2], r"one-hot \(N, 3\)"),
+    (lambda y: y + 0.5, "whole numbers"),
+    (lambda y: y + 3, r"0\.\.2"),
+    (lambda y: np.eye(3, dtype=bool)[y], "numbers"),
+])
+def test_bad_targets_are_rejected(Y, message, rng):
+    X, y = _toy(rng)
+    model = nnlib.mlp([4, 5, 3], rng=0)
+    W1 = model.params["W1"].copy()
+    for call in (lambda: model.loss_and_grads(X, Y(y)), lambda: nnlib.evaluate(model, X, Y(y)),
+                 lambda: nnlib.fit(model, X, Y(y), nnlib.SGD(0.1), verbose=False)):
+        with pytest.raises(ValueError, match=message):
+            call()
+    np.testing.assert_array_equal(model.params["W1"], W1)
+
+
+def test_soft_targets_are_accepted(rng):
+    X, y = _toy(rng, 6)
+    model = nnlib.mlp([4, 5, 3], rng=0)
+    soft = np.full((6, 3), 1 / 3)
+    loss, _, out = model.loss_and_grads(X, soft)
+    np.testing.assert_allclose(loss, -np.log(out).mean(), rtol=1e-5)
+
+
+def test_uint8_pixels_are_a_clear_error(rng):
+    model = nnlib.mlp([784, 10, 10], rng=0)
+    pixels = rng.integers(0, 256, (3, 784)).astype(np.uint8)
+    for call in (model.predict, model.predict_proba, lambda X: model.forward(X),
+                 lambda X: nnlib.evaluate(model, X, [0, 1, 2])):
+        with pytest.raises(ValueError, match=r"floats.*divide by 255"):
+            call(pixels)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m, X, y: nnlib.fit(m, X[:0], y[:0], nnlib.SGD(0.1), verbose=False), "no rows"),
+    (lambda m, X, y: m.predict_proba(X[:0]), "no rows"),
+    (lambda m, X, y: nnlib.evaluate(m, X[:0], y[:0]), "no rows"),
+    (lambda m, X, y: nnlib.fit(m, np.where(X > 3, np.nan, X), y, nnlib.SGD(0.1), verbose=False),
+     r"X contains NaN.*rows"),
+    (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), validation=(X * np.inf, y), verbose=False),
+     "X_val contains NaN or infinite"),
+    (lambda m, X, y: m.predict(np.where(X > 3, np.nan, X)), "NaN"),
+    (lambda m, X, y: m.predict_proba(X, batch_size=0), "batch_size must be a positive integer"),
+    (lambda m, X, y: nnlib.evaluate(m, X, y, batch_size=0), "batch_size must be a positive integer"),
+    (lambda m, X, y: nnlib.mlp([4, 0, 3]), r"positive whole number; got 0 at position 1"),
+    (lambda m, X, y: nnlib.mlp([4, 2.5, 3]), "positive whole number"),
+    (lambda m, X, y: nnlib.PerExampleNetwork([4, 0, 3]), "positive whole number"),
+    (lambda m, X, y: nnlib.step_schedule(0.1, every=0), "every must be a positive integer"),
+    (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), epochs=2.0), "epochs"),
+    (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), l2=np.nan), "l2"),
+])
+def test_bad_input_is_a_clear_error(call, message, rng):
+    X, y = _toy(rng)
+    model = nnlib.mlp([4, 5, 3], rng=0)
+    with pytest.raises(ValueError, match=message):
+        call(model, X, y)
+
+
+def test_shape_errors_keep_their_hints():
+    model = nnlib.mlp([784, 10, 10])
+    with pytest.raises(ValueError, match=r"\(N, 784\).*did you mean X.T"):
+        model.predict(np.zeros((784, 5), np.float32))
+    net = nnlib.PerExampleNetwork([6, 3, 2])
+    with pytest.raises(ValueError, match="did you mean X.T"):
+        net.predict(np.zeros((6, 2)))
+    with pytest.raises(ValueError, match="floats"):
+        net.loss_and_grads(np.zeros((2, 6), np.uint8), [0, 1])
+
+
+@pytest.mark.parametrize("labels", [[-1, 0], [10, 0], [2.5, 0]])
+def test_confusion_matrix_rejects_labels_out_of_range(labels):
+    with pytest.raises(ValueError, match=r"0\.\.9|whole numbers"):
+        nnlib.confusion_matrix(np.array(labels), np.array([0, 0]))
+    with pytest.raises(ValueError, match=r"0\.\.9|whole numbers"):
+        nnlib.confusion_matrix(np.array([0, 0]), np.array(labels))
+
+
+def test_training_and_evaluation_report_the_same_loss():
+    # Logits (200, 0) for true class 1: the loss is 200, in training and in evaluation alike.
+    model = Model([Linear(2, 2, dtype=np.float64), SoftmaxCrossEntropy()])
+    model.set_params({"W1": np.eye(2), "b1": np.zeros(2)})
+    X, y = np.array([[200.0, 0.0]]), np.array([1])
+    assert model.loss_and_grads(X, y)[0] == pytest.approx(200.0)
+    assert nnlib.evaluate(model, X, y) == (pytest.approx(200.0), 0.0)
+    h = nnlib.fit(model, X, y, nnlib.SGD(1e-9), epochs=1, verbose=False, validation=(X, y))
+    assert h.loss[0] == pytest.approx(200.0) and h.val_loss[0] == pytest.approx(200.0, rel=1e-6)
+    assert nnlib.losses.cross_entropy_with_logits(np.array([[200.0, 0.0]]), np.array([[0.0, 1.0]])) == 200.0
+
+
+def test_evaluate_in_chunks_equals_one_pass_and_matches_training_loss(rng):
+    X, y = _toy(rng, 50)
+    for model in (nnlib.mlp([4, 5, 3], rng=0), nnlib.mlp([4, 5, 3], output="sigmoid", rng=0),
+                  nnlib.PerExampleNetwork([4, 5, 3], rng=0)):
+        whole = nnlib.evaluate(model, X, y)
+        chunked = nnlib.evaluate(model, X, y, batch_size=7)
+        assert chunked[0] == pytest.approx(whole[0], rel=1e-6) and chunked[1] == whole[1]
+        loss, _, out = model.loss_and_grads(X, y)              # no dropout here: the same forward pass
+        assert whole[0] == pytest.approx(loss, rel=1e-6)
+        assert whole[1] == np.mean(out.argmax(axis=1) == y)
