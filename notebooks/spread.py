@@ -14,8 +14,9 @@ thread count; both change the order of the additions, so float32 training ends u
 
 - ``default``: this machine as it is;
 - ``threads1``: ``OPENBLAS_NUM_THREADS=1`` (what CI's second notebook pass does);
-- ``haswell``, ``sandybridge``: OpenBLAS told to use another CPU type's kernels (``OPENBLAS_CORETYPE``),
-  standing in for another machine. Only this maintainer script sets that variable; tests and CI never do.
+- ``sandybridge`` (AVX without FMA), ``nehalem`` (SSE only): OpenBLAS told to use an older CPU type's
+  kernels (``OPENBLAS_CORETYPE``), standing in for another machine (an x86-64 CPU with AVX2 and FMA uses
+  the Haswell kernels by default; one with AVX-512 the SkylakeX ones). Only this maintainer script sets that variable; tests and CI never do.
 
 A tolerance should cover every variant with some room (the notebooks use about twice the largest
 deviation seen here or the spread over seeds, whichever is larger), yet stay narrow enough that a real
@@ -38,8 +39,8 @@ HERE = Path(__file__).resolve().parent
 VARIANTS = {
     "default": {},
     "threads1": {"OPENBLAS_NUM_THREADS": "1"},
-    "haswell": {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1"},
     "sandybridge": {"OPENBLAS_CORETYPE": "Sandybridge"},
+    "nehalem": {"OPENBLAS_CORETYPE": "Nehalem", "OPENBLAS_NUM_THREADS": "1"},
 }
 
 
