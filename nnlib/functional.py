@@ -19,18 +19,13 @@ __all__ = [
 ]
 
 
-def _as_labels(y, num_classes: int | None = None) -> np.ndarray:
-    """Check that ``y`` is a vector of whole-number class labels; return it as int64."""
-    return as_labels(y, num_classes)
-
-
 def one_hot(y, num_classes: int = 10, dtype=np.float32) -> np.ndarray:
     """Encode labels ``y`` (N,) as one-hot rows ``Y`` (N, num_classes).
 
     Raises ValueError for labels that are not whole numbers, lie outside
     ``0..num_classes-1``, or do not form a vector.
     """
-    y = _as_labels(y, num_classes)
+    y = as_labels(y, num_classes)
     Y = np.zeros((y.size, num_classes), dtype=dtype)
     Y[np.arange(y.size), y] = 1
     return Y

@@ -43,11 +43,6 @@ __all__ = ["Layer", "Linear", "ReLU", "Sigmoid", "Dropout", "BatchNorm", "Softma
            "MeanSquaredError", "Model", "LAYER_TYPES", "ArrayView"]
 
 
-def check_input(X, n_in: int) -> np.ndarray:
-    """X as a float array of shape (N, n_in), or a ValueError that says what is wrong (see ``inputs.as_features``)."""
-    return as_features(X, n_in)
-
-
 class Layer:
     """Base class: a layer without parameters or state. Subclasses override ``forward`` and ``backward``."""
 

@@ -31,6 +31,17 @@ def rng():
 
 
 @pytest.fixture
+def blobs():
+    """``blobs(rng, n, classes, sep)``: labelled blobs in 4-D, one per class, ``sep`` apart along every axis,
+    float32 features and int labels; any working network learns them."""
+    def make(rng, n=200, classes=2, sep=3.0):
+        y = rng.integers(0, classes, n)
+        X = (rng.normal(size=(n, 4)) + sep * y[:, None]).astype(np.float32)
+        return X, y
+    return make
+
+
+@pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """A working folder with no MNIST anywhere nnlib looks: no env override, empty cache, empty cwd."""
     monkeypatch.delenv(nnlib.download.ENV_VAR, raising=False)

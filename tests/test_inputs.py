@@ -6,14 +6,8 @@ import nnlib
 from nnlib.layers import Linear, Model, SoftmaxCrossEntropy
 
 
-def _toy(rng, n=60):
-    y = rng.integers(0, 3, n)
-    X = (rng.normal(size=(n, 4)) + 2 * y[:, None]).astype(np.float32)
-    return X, y
-
-
-def test_float64_one_hot_targets_keep_the_backward_pass_float32(rng):
-    X, y = _toy(rng)
+def test_float64_one_hot_targets_keep_the_backward_pass_float32(blobs, rng):
+    X, y = blobs(rng, 60, classes=3, sep=2.0)
     model = nnlib.mlp([4, 5, 3], rng=0)
     Y64 = np.eye(3)[y]                                              # float64, as np.eye gives
     loss, grads, out = model.loss_and_grads(X.astype(np.float64), Y64)
@@ -32,8 +26,8 @@ def test_float64_one_hot_targets_keep_the_backward_pass_float32(rng):
     (lambda y: y + 3, r"0\.\.2"),
     (lambda y: np.eye(3, dtype=bool)[y], "numbers"),
 ])
-def test_bad_targets_are_rejected(Y, message, rng):
-    X, y = _toy(rng)
+def test_bad_targets_are_rejected(blobs, Y, message, rng):
+    X, y = blobs(rng, 60, classes=3, sep=2.0)
     model = nnlib.mlp([4, 5, 3], rng=0)
     W1 = model.params["W1"].copy()
     for call in (lambda: model.loss_and_grads(X, Y(y)), lambda: nnlib.evaluate(model, X, Y(y)),
@@ -43,8 +37,8 @@ def test_bad_targets_are_rejected(Y, message, rng):
     np.testing.assert_array_equal(model.params["W1"], W1)
 
 
-def test_soft_targets_are_accepted(rng):
-    X, y = _toy(rng, 6)
+def test_soft_targets_are_accepted(blobs, rng):
+    X, y = blobs(rng, 6, classes=3, sep=2.0)
     model = nnlib.mlp([4, 5, 3], rng=0)
     soft = np.full((6, 3), 1 / 3)
     loss, _, out = model.loss_and_grads(X, soft)
@@ -78,8 +72,8 @@ def test_uint8_pixels_are_a_clear_error(rng):
     (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), epochs=2.0), "epochs"),
     (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), l2=np.nan), "l2"),
 ])
-def test_bad_input_is_a_clear_error(call, message, rng):
-    X, y = _toy(rng)
+def test_bad_input_is_a_clear_error(blobs, call, message, rng):
+    X, y = blobs(rng, 60, classes=3, sep=2.0)
     model = nnlib.mlp([4, 5, 3], rng=0)
     with pytest.raises(ValueError, match=message):
         call(model, X, y)
@@ -116,8 +110,8 @@ def test_training_and_evaluation_report_the_same_loss():
     assert nnlib.losses.cross_entropy_with_logits(np.array([[200.0, 0.0]]), np.array([[0.0, 1.0]])) == 200.0
 
 
-def test_evaluate_in_chunks_equals_one_pass_and_matches_training_loss(rng):
-    X, y = _toy(rng, 50)
+def test_evaluate_in_chunks_equals_one_pass_and_matches_training_loss(blobs, rng):
+    X, y = blobs(rng, 50, classes=3, sep=2.0)
     for model in (nnlib.mlp([4, 5, 3], rng=0), nnlib.mlp([4, 5, 3], output="sigmoid", rng=0),
                   nnlib.PerExampleNetwork([4, 5, 3], rng=0)):
         whole = nnlib.evaluate(model, X, y)

@@ -4,15 +4,8 @@ import pytest
 import nnlib
 
 
-def _toy(rng, n=200):
-    """Two well separated blobs in 4-D: any working network learns them."""
-    y = rng.integers(0, 2, n)
-    X = (rng.normal(size=(n, 4)) + 3 * y[:, None]).astype(np.float32)
-    return X, y
-
-
-def test_fit_learns_and_records_history(rng):
-    X, y = _toy(rng)
+def test_fit_learns_and_records_history(blobs, rng):
+    X, y = blobs(rng)
     model = nnlib.mlp([4, 8, 2], rng=0)
     h = nnlib.fit(model, X, y, nnlib.SGD(0.5), epochs=5, batch_size=32, rng=0, validation=(X, y), verbose=False)
     assert h.epochs == 5 and len(h.val_acc) == len(h.seconds) == 5
@@ -22,8 +15,8 @@ def test_fit_learns_and_records_history(rng):
     assert frame.index[0] == 1
 
 
-def test_fit_is_reproducible_and_labels_equal_one_hot(rng):
-    X, y = _toy(rng)
+def test_fit_is_reproducible_and_labels_equal_one_hot(blobs, rng):
+    X, y = blobs(rng)
     runs = []
     for targets in (y, nnlib.one_hot(y, 2)):
         model = nnlib.mlp([4, 8, 2], rng=0)
@@ -32,8 +25,8 @@ def test_fit_is_reproducible_and_labels_equal_one_hot(rng):
     np.testing.assert_array_equal(*runs)
 
 
-def test_full_batch_is_one_step_per_epoch(rng):
-    X, y = _toy(rng, 50)
+def test_full_batch_is_one_step_per_epoch(blobs, rng):
+    X, y = blobs(rng, 50)
     model = nnlib.mlp([4, 3, 2], rng=0)
     W0 = model.params["W1"].copy()
     _, grads, _ = model.loss_and_grads(X, nnlib.one_hot(y, 2))
@@ -42,8 +35,8 @@ def test_full_batch_is_one_step_per_epoch(rng):
     np.testing.assert_allclose(model.params["W1"], expected, rtol=1e-6)
 
 
-def test_fit_prints_progress_and_can_be_silenced(rng, capsys):
-    X, y = _toy(rng, 50)
+def test_fit_prints_progress_and_can_be_silenced(blobs, rng, capsys):
+    X, y = blobs(rng, 50)
     nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=20, verbose=True)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 11 and lines[0].startswith("epoch  1/20  loss ")
@@ -51,8 +44,8 @@ def test_fit_prints_progress_and_can_be_silenced(rng, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_nan_loss_stops_with_clear_error_and_restores_params(rng):
-    X, y = _toy(rng, 64)
+def test_nan_loss_stops_with_clear_error_and_restores_params(blobs, rng):
+    X, y = blobs(rng, 64)
     model = nnlib.mlp([4, 8, 2], rng=0)
     nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=1, verbose=False)
     before = {k: v.copy() for k, v in model.params.items()}
@@ -69,8 +62,8 @@ def test_nan_loss_stops_with_clear_error_and_restores_params(rng):
     assert err.value.history.epochs == 0
 
 
-def test_exploding_learning_rate_is_caught(rng):
-    X, y = _toy(rng, 64)
+def test_exploding_learning_rate_is_caught(blobs, rng):
+    X, y = blobs(rng, 64)
     with pytest.raises(nnlib.TrainingDiverged, match="smaller learning rate") as err:
         nnlib.fit(nnlib.mlp([4, 64, 64, 2], output="softmax", rng=0), X * 1e3, y, nnlib.SGD(1e6),
                   epochs=50, verbose=False)
@@ -89,16 +82,16 @@ def test_fit_rejects_bad_input(X, y, message):
         nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), verbose=False)
 
 
-def test_fit_rejects_bad_settings(rng):
-    X, y = _toy(rng, 10)
+def test_fit_rejects_bad_settings(blobs, rng):
+    X, y = blobs(rng, 10)
     with pytest.raises(ValueError, match="epochs"):
         nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=0)
     with pytest.raises(ValueError, match="batch_size"):
         nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), batch_size=0)
 
 
-def test_per_example_network_trains_with_fit(rng):
-    X, y = _toy(rng, 40)
+def test_per_example_network_trains_with_fit(blobs, rng):
+    X, y = blobs(rng, 40)
     net = nnlib.PerExampleNetwork([4, 5, 2], rng=0)
     h = nnlib.fit(net, X.astype(np.float64), y, nnlib.SGD(0.8), epochs=30, verbose=False)
     assert h.loss[-1] < h.loss[0]
@@ -115,8 +108,8 @@ def test_metrics():
 
 # ---- Issue 9 -------------------------------------------------------------------------------------
 
-def test_history_weights_batches_by_size_and_counts_accuracy(rng):
-    X, y = _toy(rng, 7)
+def test_history_weights_batches_by_size_and_counts_accuracy(blobs, rng):
+    X, y = blobs(rng, 7)
     model, twin = nnlib.mlp([4, 3, 2], rng=0), nnlib.mlp([4, 3, 2], rng=0)
     h = nnlib.fit(model, X, y, nnlib.SGD(0.3), epochs=1, batch_size=3, rng=11, verbose=False)
     # the same epoch by hand: batches of 3, 3 and 1 in the order fit draws them
@@ -135,8 +128,8 @@ def test_history_weights_batches_by_size_and_counts_accuracy(rng):
     np.testing.assert_array_equal(model.params["W1"], twin.params["W1"])
 
 
-def test_divergence_restores_optimiser_and_batchnorm_state(rng):
-    X, y = _toy(rng, 64)
+def test_divergence_restores_optimiser_and_batchnorm_state(blobs, rng):
+    X, y = blobs(rng, 64)
     model = nnlib.mlp([4, 8, 2], rng=0, batchnorm=True)
     opt = nnlib.Momentum(0.1, 0.9)
     saved = {}
@@ -161,8 +154,8 @@ def test_divergence_restores_optimiser_and_batchnorm_state(rng):
     assert np.isfinite(h.loss[0]) and h.loss[0] < 10
 
 
-def test_adam_step_count_is_restored_on_divergence(rng):
-    X, y = _toy(rng, 32)
+def test_adam_step_count_is_restored_on_divergence(blobs, rng):
+    X, y = blobs(rng, 32)
     opt = nnlib.Adam(1e-3)
     with pytest.raises(nnlib.TrainingDiverged):
         nnlib.fit(nnlib.mlp([4, 8, 2], rng=0), X * 1e20, y, opt, epochs=2, batch_size=8, verbose=False,
@@ -171,15 +164,15 @@ def test_adam_step_count_is_restored_on_divergence(rng):
 
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), float("inf")])
-def test_fit_rejects_a_schedule_that_returns_a_bad_rate(bad, rng):
-    X, y = _toy(rng, 16)
+def test_fit_rejects_a_schedule_that_returns_a_bad_rate(blobs, bad, rng):
+    X, y = blobs(rng, 16)
     with pytest.raises(ValueError, match=r"lr_schedule\(2\) returned"):
         nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=3, verbose=False,
                   lr_schedule=lambda e: 0.1 if e == 1 else bad)
 
 
-def test_fit_leaves_the_callers_arrays_alone(rng):
-    X, y = _toy(rng, 30)
+def test_fit_leaves_the_callers_arrays_alone(blobs, rng):
+    X, y = blobs(rng, 30)
     X0, y0 = X.copy(), y.copy()
     nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.Momentum(0.1), epochs=2, batch_size=7, verbose=False)
     np.testing.assert_array_equal(X, X0)
