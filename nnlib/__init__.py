@@ -27,7 +27,7 @@ from .layers import BatchNorm, Dropout, Layer, Linear, Model, ReLU, Sigmoid, Sof
 from .losses import MeanSquaredError, cross_entropy_with_logits, mean_squared_error
 from .metrics import confusion_matrix, most_confident_mistakes, per_class_accuracy
 from .networks import PerExampleNetwork, mlp
-from .optim import SGD, Adam, Momentum, RMSProp, cosine_schedule, step_schedule
+from .optim import SGD, Adam, AdamW, Momentum, RMSProp, cosine_schedule, step_schedule
 from .train import History, TrainingDiverged, evaluate, fit
 
 # The one place the version is kept: pyproject.toml reads it, and notebooks/course_url.py writes the matching

@@ -14,7 +14,7 @@ import numpy as np
 
 from .inputs import fraction, positive_float, positive_int
 
-__all__ = ["Optimizer", "SGD", "Momentum", "RMSProp", "Adam", "cosine_schedule", "step_schedule"]
+__all__ = ["Optimizer", "SGD", "Momentum", "RMSProp", "Adam", "AdamW", "cosine_schedule", "step_schedule"]
 
 
 class Optimizer:
@@ -176,6 +176,28 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= self.lr / (1 - self.beta1 ** self.t)
         p -= tmp
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019).
+
+    Each step first shrinks every weight matrix (each parameter with two or more dimensions; biases
+    and batch norm's gamma/beta are left alone): ``W -= lr * weight_decay * W``, then takes Adam's
+    step with the plain gradient. Unlike an L2 term added to the gradient (``fit(..., l2=...)``),
+    the decay is not divided by Adam's ``sqrt(s_hat)``, so every weight decays at the same rate.
+    """
+
+    hyper = ("beta1", "beta2", "eps", "weight_decay")
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 1e-2):
+        super().__init__(lr, beta1, beta2, eps)
+        self.weight_decay = positive_float(weight_decay, "weight_decay", allow_zero=True)
+
+    def _update(self, key, p, g):
+        if p.ndim >= 2 and self.weight_decay:
+            p *= 1 - self.lr * self.weight_decay
+        super()._update(key, p, g)
 
 
 def cosine_schedule(lr: float, epochs: int, warmup: int = 0, final: float = 0.0):

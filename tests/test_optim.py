@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnlib.optim import SGD, Adam, Momentum, RMSProp
+from nnlib.optim import SGD, Adam, AdamW, Momentum, RMSProp
 
 
 def _p():
@@ -82,6 +82,36 @@ def test_adam_trajectory_matches_plain_formulas():
         opt.step(p, {"W1": g})
         np.testing.assert_allclose(p["W1"], w, rtol=1e-12, atol=1e-15)
     assert opt.t == 6
+
+
+def test_adamw_decays_weights_apart_from_the_gradient_and_leaves_biases():
+    lr, b1, b2, eps, wd = 0.01, 0.8, 0.95, 1e-6, 0.1
+    p = {"W1": np.ones((3, 2)), "b1": np.ones(2)}
+    opt = AdamW(lr, b1, b2, eps, weight_decay=wd)
+    w, b = np.ones((3, 2)), np.ones(2)
+    mw, sw, mb, sb = np.zeros((3, 2)), np.zeros((3, 2)), np.zeros(2), np.zeros(2)
+    for t, g in enumerate(_grads(), start=1):
+        w = w * (1 - lr * wd)                        # decay first, not divided by sqrt(s_hat)
+        mw, sw = b1 * mw + (1 - b1) * g, b2 * sw + (1 - b2) * g ** 2
+        w = w - lr * (mw / (1 - b1 ** t)) / (np.sqrt(sw / (1 - b2 ** t)) + eps)
+        gb = g[0]
+        mb, sb = b1 * mb + (1 - b1) * gb, b2 * sb + (1 - b2) * gb ** 2
+        b = b - lr * (mb / (1 - b1 ** t)) / (np.sqrt(sb / (1 - b2 ** t)) + eps)
+        opt.step(p, {"W1": g, "b1": gb.copy()})
+        np.testing.assert_allclose(p["W1"], w, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(p["b1"], b, rtol=1e-12, atol=1e-15)
+
+
+def test_adamw_with_zero_decay_is_adam_and_a_bad_decay_is_refused():
+    pa, pw = {"W1": np.ones((3, 2))}, {"W1": np.ones((3, 2))}
+    a, w = Adam(0.01), AdamW(0.01, weight_decay=0.0)
+    for g in _grads():
+        a.step(pa, {"W1": g})
+        w.step(pw, {"W1": g})
+    np.testing.assert_array_equal(pa["W1"], pw["W1"])
+    for bad in (-0.1, np.nan, np.inf):
+        with pytest.raises(ValueError, match="weight_decay"):
+            AdamW(weight_decay=bad)
 
 
 def test_rmsprop_trajectory_matches_plain_formulas():
