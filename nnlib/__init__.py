@@ -9,13 +9,14 @@ Each module holds one idea, in the order the notebooks build them:
 - ``init``: uniform(-0.5, 0.5), He and Xavier initialisation
 - ``networks``: the per-example network (notebook 03) and ``mlp`` of any depth (notebook 04)
 - ``layers``: the layer contract; Linear, ReLU, Sigmoid, Dropout, BatchNorm, SoftmaxCrossEntropy and ``Model``
-- ``optim``: SGD, momentum (EMA and classical), RMSProp, Adam
+- ``optim``: SGD, momentum (EMA and classical), RMSProp, Adam, AdamW
 - ``train``: ``fit`` for any of the networks, with a ``History``
 - ``gradcheck``: numerical gradients and ``rel_error``
 - ``metrics`` / ``plots`` / ``io``: evaluation, pictures, saving and loading models
 - ``expect``: checking a measured result (an accuracy, a rel_error) against a stated tolerance
+- ``checks``: self-checks of the pieces a learner writes (``check_softmax(my_softmax)``), with hints
 """
-from . import download, expect, gradcheck, init, inputs, losses, networks, plots
+from . import checks, download, expect, gradcheck, init, inputs, losses, networks, plots
 from .data import load_mnist, minibatches, random_shift, read_idx, read_mnist_csv, train_val_split
 from .download import ChecksumError, MNISTNotFoundError
 from .expect import ExpectationFailed, expect_below, expect_between, expect_near

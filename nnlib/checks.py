@@ -1,0 +1,616 @@
+"""Self-checks for the pieces a learner writes, with a specific hint when one fails.
+
+Each ``check_*`` function runs the learner's function (or class) on cases the learner does not see:
+shapes, edge cases (logits of 1000, labels out of range, a last batch that is smaller), and a numerical
+gradient check where there is a gradient. It prints one line, ``softmax: 6 checks passed``, or the case
+that failed and a hint that says what is probably wrong::
+
+    >>> nnlib.checks.check_softmax(my_softmax)
+    softmax: failed on "each row sums to 1".
+      Hint: your rows do not sum to 1 but your columns do: sum over axis=1 (one row per example), keepdims=True.
+
+A function still stubbed with ``raise NotImplementedError()`` gets "not implemented yet", not a
+traceback. Each check returns ``True`` or ``False`` as well (end the line with ``;`` in a notebook to
+print only the message).
+
+| check | piece (notebook) | signature checked |
+|---|---|---|
+| ``check_one_hot`` | 01 | ``one_hot(y, num_classes=10) -> Y (N, num_classes)`` |
+| ``check_sigmoid`` | 02 | ``sigmoid(Z) -> A``, elementwise |
+| ``check_softmax`` | 02 | ``softmax(Z) -> P``, row-wise on ``(N, C)`` |
+| ``check_cross_entropy`` | 02 | ``cross_entropy(P, Y) -> float``, the mean over rows |
+| ``check_backward_example`` | 03 | ``backward_example(params, cache, y) -> grads`` for one image |
+| ``check_forward_backward`` | 04 | ``forward(params, X) -> (A, cache)``, ``backward(params, cache, Y) -> grads`` |
+| ``check_he`` | 05 | ``he(n_in, n_out, rng) -> (W, b)`` |
+| ``check_minibatches`` | 06 | ``minibatches(X, Y, batch_size, rng)`` yields ``(X_batch, Y_batch)`` |
+| ``check_momentum`` | 07 | ``MyMomentum(lr, beta)`` with ``.step(params, grads)``, EMA form |
+| ``check_layer`` | 09 | a layer class: ``forward(X, training) -> (out, cache)``, ``backward(dout, cache) -> dX``, ``.grads`` |
+| ``check_adam`` | 10 | ``MyAdam(lr, beta1, beta2, eps)`` with ``.step(params, grads)`` |
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+__all__ = ["check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
+           "check_forward_backward", "check_he", "check_minibatches", "check_momentum", "check_layer",
+           "check_adam"]
+
+
+class _Fail(Exception):
+    def __init__(self, hint: str):
+        super().__init__(hint)
+        self.hint = hint
+
+
+def _run(name: str, cases, hint_on_error: str = "") -> bool:
+    """Run ``cases`` (pairs of a description and a function of no arguments) and print the verdict."""
+    for passed, (what, case) in enumerate(cases):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)     # overflow, 0 * log(0), ...
+                case()
+        except NotImplementedError:
+            print(f"{name}: not implemented yet. Replace `raise NotImplementedError()` with your code, "
+                  f"run that cell, then this check again.")
+            return False
+        except _Fail as failure:
+            print(f'{name}: failed on "{what}".\n  Hint: {failure.hint}')
+            return False
+        except RuntimeWarning as warning:
+            print(f'{name}: failed on "{what}": NumPy warned "{warning}".\n  Hint: {_warning_hint(name, warning)}')
+            return False
+        except Exception as error:   # the learner's code raised: say where, without a deep traceback
+            print(f'{name}: failed on "{what}": your code raised {type(error).__name__}: {error}\n'
+                  f"  Hint: {hint_on_error or 'run your function on a small input yourself and compare with the math above.'}")
+            return False
+    print(f"{name}: {passed + 1} checks passed")
+    return True
+
+
+def _warning_hint(name, warning) -> str:
+    text = str(warning)
+    if "overflow" in text:
+        return {"sigmoid": "np.exp(-z) overflows for z = -1000: compute exp(-|z|), which is at most 1, and "
+                           "use it in two formulas, one for z >= 0 and one for z < 0.",
+                "softmax": "np.exp overflows for logits of 1000: subtract each row's maximum first "
+                           "(Z - Z.max(axis=1, keepdims=True)); the result does not change."}.get(
+            name, "a value grew too large: look for an exp of a large number.")
+    if "divide by zero" in text or "invalid value" in text:
+        return ("log(0) is -inf and 0 * log(0) is nan: clip the probabilities to [1e-12, 1] before the log "
+                "(or take the log of the true class's probability only).")
+    return "look at the line that warns and at the values it sees."
+
+
+def _close(a, b, rtol=1e-6, atol=1e-8) -> bool:
+    a = np.asarray(a, dtype=np.float64)
+    return a.shape == np.shape(b) and np.allclose(a, b, rtol=rtol, atol=atol)
+
+
+def _shape(out, expected, hint_transposed: str):
+    shape = np.shape(out)
+    if shape == tuple(reversed(expected)) and shape != tuple(expected):
+        raise _Fail(f"your result has shape {shape}; expected {tuple(expected)}. {hint_transposed}")
+    if shape != tuple(expected):
+        raise _Fail(f"your result has shape {shape}; expected {tuple(expected)}.")
+
+
+# -- 01 -------------------------------------------------------------------------------------------
+
+def check_one_hot(one_hot) -> bool:
+    """``one_hot(y, num_classes=10)``: rows are examples, a single 1 in column ``y[i]``, floats."""
+    y = np.array([3, 0, 9, 3, 7])
+
+    def shape():
+        _shape(one_hot(y), (5, 10), "Rows are examples: one row per label, one column per class.")
+
+    def ones_in_place():
+        Y = np.asarray(one_hot(y))
+        if not np.isin(Y, (0, 1)).all() or not (Y.sum(axis=1) == 1).all():
+            raise _Fail("each row must hold exactly one 1 and nine 0s.")
+        if not (Y.argmax(axis=1) == y).all():
+            raise _Fail(f"row i must have its 1 in column y[i]; for y = {y.tolist()} yours are in columns "
+                        f"{Y.argmax(axis=1).tolist()}.")
+
+    def floats():
+        if not np.issubdtype(np.asarray(one_hot(y)).dtype, np.floating):
+            raise _Fail("return floats (e.g. np.zeros(..., dtype=np.float32)): Y is subtracted from "
+                        "probabilities, and integer arrays would round.")
+
+    def num_classes():
+        _shape(one_hot(np.array([1, 2]), num_classes=3), (2, 3), "")
+
+    def out_of_range():
+        for bad in (np.array([10]), np.array([-1])):
+            try:
+                one_hot(bad)
+            except (ValueError, IndexError):
+                continue
+            raise _Fail(f"one_hot({bad.tolist()}) gave no error. A label of -1 silently becomes class 9 with "
+                        "np.eye(10)[y]: check that 0 <= y < num_classes and raise a ValueError.")
+
+    return _run("one_hot", [("shape (N, 10)", shape), ("a single 1 in column y[i]", ones_in_place),
+                            ("float output", floats), ("num_classes=3", num_classes),
+                            ("labels 10 and -1 are errors", out_of_range)])
+
+
+# -- 02 -------------------------------------------------------------------------------------------
+
+def _ref_sigmoid(Z):
+    Z = np.asarray(Z, dtype=np.float64)
+    e = np.exp(-np.abs(Z))
+    return np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def check_sigmoid(sigmoid) -> bool:
+    """``sigmoid(Z)``: elementwise 1 / (1 + exp(-Z)), any shape, no overflow for |Z| = 1000."""
+    Z = np.linspace(-8, 8, 17).reshape(1, 17)
+
+    def values():
+        out = sigmoid(Z)
+        if np.shape(out) != Z.shape:
+            raise _Fail(f"sigmoid must keep the shape of its input: got {np.shape(out)} for {Z.shape}.")
+        if _close(out, 1 - _ref_sigmoid(Z)):
+            raise _Fail("your values are 1 - sigmoid(z): the formula is 1 / (1 + exp(-z)), with a minus sign.")
+        if not _close(out, _ref_sigmoid(Z)):
+            raise _Fail("your values differ from 1 / (1 + exp(-z)); try z = 0 (0.5) and z = 2 (0.881).")
+
+    def extremes():
+        out = np.asarray(sigmoid(np.array([-1000.0, 0.0, 1000.0])), dtype=np.float64)
+        if not np.isfinite(out).all() or not _close(out, [0.0, 0.5, 1.0]):
+            raise _Fail(f"sigmoid([-1000, 0, 1000]) gave {out}; expected [0, 0.5, 1] with no warning.")
+
+    return _run("sigmoid", [("values on [-8, 8]", values), ("z = -1000 and 1000 without overflow", extremes)])
+
+
+def _ref_softmax(Z):
+    Z = np.asarray(Z, dtype=np.float64)
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def check_softmax(softmax) -> bool:
+    """``softmax(Z)``: row-wise on (N, C), rows sum to 1, no overflow for logits of 1000."""
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(4, 3)) * 3
+
+    def shape():
+        _shape(softmax(Z), Z.shape, "")
+
+    def rows_sum_to_1():
+        P = np.asarray(softmax(Z), dtype=np.float64)
+        if np.allclose(P.sum(axis=0), 1) and not np.allclose(P.sum(axis=1), 1):
+            raise _Fail("your rows do not sum to 1 but your columns do: sum over axis=1 (one row per example), "
+                        "keepdims=True.")
+        if not np.allclose(P.sum(axis=1), 1):
+            raise _Fail("each row of P must sum to 1: divide exp(Z) by its row's sum (axis=1, keepdims=True).")
+
+    def values():
+        P = softmax(Z)
+        if not _close(P, _ref_softmax(Z)):
+            raise _Fail("your probabilities differ from exp(z_k) / sum_j exp(z_j); an epsilon added inside or "
+                        "outside the exp changes them.")
+
+    def large_logits():
+        big = np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, 990.0]])
+        P = np.asarray(softmax(big), dtype=np.float64)
+        if not np.isfinite(P).all() or not _close(P, _ref_softmax(big)):
+            raise _Fail("your softmax overflows for logits of 1000: subtract each row's maximum first "
+                        "(Z - Z.max(axis=1, keepdims=True)); the result does not change.")
+
+    def one_row():
+        _shape(softmax(Z[:1]), (1, 3), "")
+
+    return _run("softmax", [("shape (N, C)", shape), ("each row sums to 1", rows_sum_to_1),
+                            ("values", values), ("logits of 1000", large_logits), ("a single row", one_row)])
+
+
+def check_cross_entropy(cross_entropy) -> bool:
+    """``cross_entropy(P, Y)``: mean over rows of -sum(Y * log P); finite when P has zeros where Y = 0."""
+    rng = np.random.default_rng(2)
+    P = _ref_softmax(rng.normal(size=(5, 4)))
+    Y = np.eye(4)[[0, 3, 1, 1, 2]]
+    expected = -np.log(P[np.arange(5), [0, 3, 1, 1, 2]]).mean()
+
+    def value():
+        got = float(cross_entropy(P, Y))
+        if np.isclose(got, -expected):
+            raise _Fail("your loss is negative: cross-entropy is -sum(Y * log P); the minus sign makes it >= 0.")
+        if np.isclose(got, expected * 5):
+            raise _Fail("your loss is 5 times too large for 5 rows: divide by the number of examples N "
+                        "(the mean over rows, not the sum).")
+        if not np.isclose(got, expected, rtol=1e-6):
+            raise _Fail(f"expected {expected:.6f} for this batch, got {got:.6f}: only each row's true class counts.")
+
+    def zeros_elsewhere():
+        P0 = np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+        Y0 = np.eye(3)[[0, 1]]
+        got = float(cross_entropy(P0, Y0))
+        if not np.isfinite(got) or not np.isclose(got, np.log(2) / 2, rtol=1e-4):
+            raise _Fail(f"for P = {P0.tolist()} the loss is log(2)/2 = 0.3466; you got {got}. A probability of 0 "
+                        "where Y = 0 gives 0 * log(0) = nan: clip P to [1e-12, 1] before the log.")
+
+    return _run("cross_entropy", [("the mean loss of a batch", value),
+                                  ("probabilities of exactly 0 where Y = 0", zeros_elsewhere)])
+
+
+# -- gradients (03, 04, 09) -----------------------------------------------------------------------
+
+def _numerical(f, x, h=1e-6):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        up = f()
+        x[i] = old - h
+        down = f()
+        x[i] = old
+        grad[i] = (up - down) / (2 * h)
+    return grad
+
+
+def _rel(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return np.inf
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def _grad_hint(key, mine, ref, N=None) -> str:
+    mine, ref = np.asarray(mine, dtype=np.float64), np.asarray(ref, dtype=np.float64)
+    if mine.shape != ref.shape:
+        if mine.shape == ref.shape[::-1]:
+            return (f"d{key} has shape {mine.shape}, the transpose of {key}'s {ref.shape}: a gradient has its "
+                    f"parameter's shape. For dW write A_prev.T @ dZ, not dZ.T @ A_prev.")
+        return f"d{key} has shape {mine.shape} but {key} has shape {ref.shape}: a gradient has its parameter's shape."
+    if N and np.allclose(mine, ref * N, rtol=1e-4, atol=1e-10):
+        return f"d{key} is {N} times too large: the loss is a mean over the batch, so dW should be divided by N."
+    if N and np.allclose(mine, ref / N, rtol=1e-4, atol=1e-10):
+        return f"d{key} is {N} times too small: divide by N once (dZ of the output), not again in every layer."
+    if np.allclose(mine, -ref, rtol=1e-4, atol=1e-10):
+        return f"d{key} has the wrong sign: the output layer's dZ is P - Y, not Y - P."
+    return (f"d{key} differs from the numerical gradient (relative error {_rel(mine, ref):.1e}; a correct one is "
+            f"below 1e-6). Check the chain rule one layer at a time, starting from the output: the gradient "
+            f"passed back is dZ @ W.T (W's transpose), times the activation's derivative at that layer's Z.")
+
+
+def check_backward_example(forward_example, backward_example) -> bool:
+    """Per-example backprop of a sigmoid/sigmoid/softmax network (03), against a numerical gradient.
+
+    ``forward_example(params, x) -> (a3, cache)``; ``backward_example(params, cache, y) -> grads`` with y
+    the one-hot label (10,) and grads keyed like params (W1, b1, ..., b3), for the loss -sum(y log a3).
+    """
+    rng = np.random.default_rng(3)
+    sizes = [6, 5, 4, 3]
+    params = {}
+    for l, (m, n) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{l}"], params[f"b{l}"] = rng.uniform(-0.5, 0.5, (m, n)), rng.uniform(-0.5, 0.5, n)
+    x, y = rng.random(6), np.eye(3)[1]
+
+    def loss():
+        a3, _ = forward_example(params, x)
+        return -float(np.sum(y * np.log(a3)))
+
+    def shapes():
+        a3, cache = forward_example(params, x)
+        grads = backward_example(params, cache, y)
+        missing = sorted(set(params) - set(grads))
+        if missing:
+            raise _Fail(f"your gradients lack {missing}: return one per parameter, keyed like params.")
+        for k in params:
+            if np.shape(grads[k]) != params[k].shape:
+                raise _Fail(_grad_hint(k, grads[k], params[k]))
+
+    def numerical():
+        a3, cache = forward_example(params, x)
+        grads = backward_example(params, cache, y)
+        for k in ["W3", "b3", "W2", "b2", "W1", "b1"]:
+            ref = _numerical(loss, params[k])
+            if _rel(grads[k], ref) > 1e-5:
+                raise _Fail(_grad_hint(k, grads[k], ref) if k.startswith("W") else
+                            f"d{k} differs from the numerical gradient: d{k} is the layer's delta itself "
+                            f"(a bias's input is 1).")
+
+    return _run("backward_example", [("one gradient per parameter, with its shape", shapes),
+                                     ("every gradient against a numerical gradient", numerical)])
+
+
+def check_forward_backward(forward, backward) -> bool:
+    """Vectorised backprop for any depth (04), against a numerical gradient, on batches of several rows.
+
+    ``forward(params, X) -> (P, cache)`` for a ReLU network with a softmax output and
+    ``backward(params, cache, Y) -> grads`` for the mean cross-entropy over the batch.
+    """
+    rng = np.random.default_rng(4)
+    sizes, N = [5, 4, 3, 3], 4
+
+    def make(sizes):
+        params = {}
+        for l, (m, n) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            params[f"W{l}"] = rng.normal(size=(m, n)) * np.sqrt(2 / m)
+            params[f"b{l}"] = rng.normal(size=n) * 0.1
+        return params
+
+    params = make(sizes)
+    X, Y = rng.normal(size=(N, 5)), np.eye(3)[[0, 2, 1, 2]]
+
+    def loss():
+        P, _ = forward(params, X)
+        return -float(np.sum(Y * np.log(P))) / N
+
+    def forward_shape():
+        P, _ = forward(params, X)
+        _shape(P, (N, 3), "Rows are examples: X is (N, n_in) and X @ W1 is (N, n_1).")
+        if not np.allclose(np.sum(P, axis=1), 1):
+            raise _Fail("the output rows must sum to 1: apply softmax to the last layer only, row-wise.")
+
+    def numerical():
+        P, cache = forward(params, X)
+        grads = backward(params, cache, Y)
+        for k in sorted(params, key=lambda k: (-int(k[1:]), k)):
+            if k not in grads:
+                raise _Fail(f"your gradients lack {k}: return one per parameter, keyed like params.")
+            ref = _numerical(loss, params[k])
+            if _rel(grads[k], ref) > 1e-5:
+                hint = _grad_hint(k, grads[k], ref, N)
+                if k.startswith("b") and np.shape(grads[k]) != params[k].shape:
+                    hint = f"d{k} must have shape {params[k].shape}: sum dZ over the rows (axis=0)."
+                raise _Fail(hint)
+
+    def depth():
+        nonlocal params
+        saved, params = params, make([5, 4, 4, 4, 3])
+        try:
+            numerical()
+        finally:
+            params = saved
+
+    return _run("forward/backward", [("output shape and softmax rows", forward_shape),
+                                     ("every gradient against a numerical gradient", numerical),
+                                     ("a deeper network (4 layers)", depth)])
+
+
+# -- 05 -------------------------------------------------------------------------------------------
+
+def check_he(he) -> bool:
+    """``he(n_in, n_out, rng) -> (W, b)``: W ~ N(0, 2 / n_in) of shape (n_in, n_out), b zeros."""
+    def shapes():
+        W, b = he(784, 200, np.random.default_rng(0))
+        _shape(W, (784, 200), "W is (n_in, n_out): one row per input, so that X @ W works.")
+        if np.shape(b) != (200,) or np.any(np.asarray(b) != 0):
+            raise _Fail("b has one zero per output neuron: np.zeros(n_out).")
+
+    def spread():
+        W, _ = he(784, 200, np.random.default_rng(0))
+        std, target = float(np.std(W)), np.sqrt(2 / 784)
+        for wrong, hint in ((np.sqrt(1 / 784), "use sqrt(2 / n_in): ReLU zeroes about half its inputs, and the 2 "
+                                               "makes up for it (sqrt(1 / n_in) is LeCun's rule)."),
+                            (np.sqrt(2 / 200), "divide by the fan-in n_in (inputs per neuron), not by n_out."),
+                            (2 / 784, "the standard deviation is sqrt(2 / n_in); you used the variance 2 / n_in as "
+                                      "the scale."),
+                            (np.sqrt(2 / 784 / 3), "draw from a normal distribution (rng.standard_normal); a "
+                                                   "uniform(-s, s) has standard deviation s / sqrt(3).")):
+            if abs(std - wrong) < 0.03 * wrong and abs(std - target) > 0.03 * target:
+                raise _Fail(f"the standard deviation of W is {std:.4f}; expected sqrt(2 / 784) = {target:.4f}. "
+                            + hint)
+        if abs(std - target) > 0.03 * target or abs(float(np.mean(W))) > 0.003:
+            raise _Fail(f"W should have mean 0 and standard deviation sqrt(2 / n_in) = {target:.4f}; yours "
+                        f"{float(np.mean(W)):.4f} and {std:.4f}.")
+
+    def uses_rng():
+        W1, _ = he(20, 10, np.random.default_rng(5))
+        W2, _ = he(20, 10, np.random.default_rng(5))
+        W3, _ = he(20, 10, np.random.default_rng(6))
+        if not np.array_equal(W1, W2) or np.array_equal(W1, W3):
+            raise _Fail("draw from the rng you are given (rng.standard_normal(...)), not from np.random or a "
+                        "new generator, so the same seed gives the same weights.")
+
+    return _run("he", [("shapes of W and b", shapes), ("mean 0, std sqrt(2 / n_in)", spread),
+                       ("draws from the given rng", uses_rng)])
+
+
+# -- 06 -------------------------------------------------------------------------------------------
+
+def check_minibatches(minibatches) -> bool:
+    """``minibatches(X, Y, batch_size, rng)``: one shuffled epoch, every row once, X and Y rows together."""
+    N = 10
+    X = np.arange(N * 2, dtype=np.float64).reshape(N, 2)
+    Y = np.eye(N)
+
+    def batches(seed, size=4):
+        return [(np.asarray(a), np.asarray(b)) for a, b in minibatches(X, Y, size, np.random.default_rng(seed))]
+
+    def sizes():
+        got = [len(a) for a, _ in batches(0)]
+        if got == [4, 4]:
+            raise _Fail("the last 2 rows are missing: keep the final, smaller batch (10 rows in batches of 4 "
+                        "are 4, 4 and 2).")
+        if got != [4, 4, 2]:
+            raise _Fail(f"10 rows in batches of 4 should give batches of 4, 4 and 2 rows; yours have {got}.")
+
+    def every_row_once():
+        rows = np.concatenate([a[:, 0] for a, _ in batches(0)]) // 2
+        if sorted(rows.tolist()) != list(range(N)):
+            raise _Fail("each row must appear exactly once per epoch: index the rows with one permutation "
+                        "(rng.permutation(N)), not with random draws that can repeat.")
+
+    def paired():
+        for a, b in batches(0):
+            if not np.array_equal(a[:, 0] // 2, b.argmax(axis=1)):
+                raise _Fail("X and Y rows no longer match: shuffle both with the same permutation.")
+
+    def shuffled():
+        orders = [np.concatenate([a[:, 0] for a, _ in batches(seed)]).tolist() for seed in (0, 1)]
+        if orders[0] == sorted(orders[0]):
+            raise _Fail("the rows come in their original order: shuffle them with rng.permutation(N) each epoch.")
+        if orders[0] == orders[1]:
+            raise _Fail("two different rngs gave the same order: draw the permutation from the rng you are given.")
+
+    return _run("minibatches", [("batch sizes 4, 4, 2", sizes), ("every row exactly once", every_row_once),
+                                ("X and Y rows stay together", paired), ("shuffled with the given rng", shuffled)])
+
+
+# -- 07 and 10: optimisers ------------------------------------------------------------------------
+
+def _trajectory(make, steps, shapes=((3, 2), (2,))):
+    rng = np.random.default_rng(7)
+    params = {f"p{i}": np.ones(s) for i, s in enumerate(shapes)}
+    grads = [{k: rng.normal(size=v.shape) * rng.choice([1e-3, 1.0, 50.0]) for k, v in params.items()}
+             for _ in range(steps)]
+    opt = make()
+    out = []
+    for g in grads:
+        opt.step(params, {k: v.copy() for k, v in g.items()})
+        out.append({k: v.copy() for k, v in params.items()})
+    return out, grads
+
+
+def check_momentum(Momentum) -> bool:
+    """``Momentum(lr, beta)`` with ``step(params, grads)`` in place: v = beta v + (1 - beta) g; p -= lr v."""
+    lr, beta = 0.1, 0.8
+
+    def reference(grads):
+        p, v, out = {k: np.ones(g.shape) for k, g in grads[0].items()}, {}, []
+        for g in grads:
+            for k in p:
+                v[k] = beta * v.get(k, 0) + (1 - beta) * g[k]
+                p[k] = p[k] - lr * v[k]
+            out.append({k: x.copy() for k, x in p.items()})
+        return out
+
+    def first_step():
+        got, grads = _trajectory(lambda: Momentum(lr, beta), 1)
+        ref = reference(grads)
+        for k in ref[0]:
+            if _close(got[0][k], 1 - lr * grads[0][k]):
+                raise _Fail("your first step is lr * g: the EMA form starts v at 0, so v = (1 - beta) g after one "
+                            "step (or did you use the classical form v = beta v + g?).")
+            if not _close(got[0][k], ref[0][k]):
+                raise _Fail("after one step p should be p - lr * (1 - beta) * g, since v starts at zero.")
+
+    def remembers():
+        got, grads = _trajectory(lambda: Momentum(lr, beta), 6)
+        ref = reference(grads)
+        for t, (a, b) in enumerate(zip(got, ref), start=1):
+            for k in a:
+                if not _close(a[k], b[k]):
+                    raise _Fail(f"step {t} differs: keep one v per parameter between steps (e.g. a dict keyed like "
+                                f"params, in self), and update it as v = beta * v + (1 - beta) * g.")
+
+    def separate():
+        got, grads = _trajectory(lambda: Momentum(lr, beta), 3, shapes=((2, 2), (2, 2)))
+        ref = reference(grads)
+        if not all(_close(got[-1][k], ref[-1][k]) for k in ref[-1]):
+            raise _Fail("two parameters of the same shape share one velocity: keep a separate v for each key.")
+
+    return _run("momentum", [("the first step", first_step), ("six steps (v is kept)", remembers),
+                             ("one velocity per parameter", separate)])
+
+
+def check_adam(Adam) -> bool:
+    """``Adam(lr, beta1, beta2, eps)`` with ``step(params, grads)``: moments, bias correction with t, in place."""
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+
+    def reference(grads, correct=True):
+        p, m, s, out = {k: np.ones(g.shape) for k, g in grads[0].items()}, {}, {}, []
+        for t, g in enumerate(grads, start=1):
+            for k in p:
+                m[k] = b1 * m.get(k, 0) + (1 - b1) * g[k]
+                s[k] = b2 * s.get(k, 0) + (1 - b2) * g[k] ** 2
+                mh, sh = (m[k] / (1 - b1 ** t), s[k] / (1 - b2 ** t)) if correct else (m[k], s[k])
+                p[k] = p[k] - lr * mh / (np.sqrt(sh) + eps)
+            out.append({k: x.copy() for k, x in p.items()})
+        return out
+
+    def first_step():
+        got, grads = _trajectory(lambda: Adam(lr, b1, b2, eps), 1)
+        for k, g in grads[0].items():
+            expected = 1 - lr * np.sign(g)
+            if _close(got[0][k], 1 + lr * np.sign(g)):
+                raise _Fail("your step goes uphill: p -= lr * m_hat / (sqrt(s_hat) + eps).")
+            if not _close(got[0][k], expected, rtol=1e-5):
+                uncorrected = reference(grads, correct=False)[0][k]
+                if _close(got[0][k], uncorrected):
+                    raise _Fail("your first step is far smaller than lr: without bias correction m and s start "
+                                "near 0. Divide m by (1 - beta1**t) and s by (1 - beta2**t), t counted from 1.")
+                raise _Fail("Adam's first step moves every parameter by lr against the sign of its gradient "
+                            "(m_hat / sqrt(s_hat) = g / |g|); yours does not.")
+
+    def later_steps():
+        got, grads = _trajectory(lambda: Adam(lr, b1, b2, eps), 8)
+        ref = reference(grads)
+        for t, (a, b) in enumerate(zip(got, ref), start=1):
+            for k in a:
+                if not _close(a[k], b[k], rtol=1e-6):
+                    raise _Fail(f"step {t} differs: keep m, s (one per parameter) and the step count t between "
+                                f"steps; t grows by one per step() call, and the bias corrections use it.")
+
+    return _run("adam", [("the first step (bias correction)", first_step),
+                         ("eight steps (m, s and t are kept)", later_steps)])
+
+
+# -- 09 -------------------------------------------------------------------------------------------
+
+def check_layer(layer_class, *args, **kwargs) -> bool:
+    """A layer class with nnlib's contract, checked against numerical gradients in float64.
+
+    ``layer = layer_class(*args, **kwargs)``; ``layer.forward(X, training) -> (out, cache)``;
+    ``layer.backward(dout, cache) -> dX`` that also fills ``layer.grads`` (keyed like ``layer.params``).
+    Parameters are cast to float64 for the check.
+    """
+    rng = np.random.default_rng(8)
+
+    def make():
+        layer = layer_class(*args, **kwargs)
+        layer.params = {k: np.asarray(v, dtype=np.float64).copy() for k, v in getattr(layer, "params", {}).items()}
+        return layer
+
+    def n_in(layer):
+        W = layer.params.get("W")
+        return W.shape[0] if W is not None else 6
+
+    def inputs(layer):
+        X = rng.normal(size=(4, n_in(layer)))
+        X[np.abs(X) < 0.05] = 0.1          # away from ReLU's kink at 0
+        return X
+
+    def forward_shape():
+        layer = make()
+        out = layer.forward(inputs(layer), True)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise _Fail("forward returns a pair (out, cache): the cache is what backward will need.")
+
+    def gradients():
+        layer = make()
+        X = inputs(layer)
+        out, cache = layer.forward(X, True)
+        dout = rng.normal(size=np.shape(out))
+        dX = layer.backward(dout, cache)
+
+        def f():
+            return float(np.sum(layer.forward(X, True)[0] * dout))
+
+        ref = _numerical(f, X)
+        if np.shape(dX) != X.shape:
+            raise _Fail(f"dX has shape {np.shape(dX)} but X has {X.shape}: for a linear layer dX = dout @ W.T.")
+        if _rel(dX, ref) > 1e-5:
+            if type(layer).__name__.lower().startswith("relu") or not layer.params:
+                raise _Fail("dX differs from the numerical gradient: the gradient passes where the input Z > 0 "
+                            "(keep Z, or A, in the cache) and is 0 elsewhere.")
+            W = layer.params.get("W")
+            if W is not None and W.shape[0] == W.shape[1] and _close(dX, dout @ W):
+                raise _Fail("dX = dout @ W.T: you used W where its transpose belongs.")
+            raise _Fail(_grad_hint("X", dX, ref))
+        grads = getattr(layer, "grads", {})
+        for k, p in layer.params.items():
+            if k not in grads:
+                raise _Fail(f"backward must store the gradient of {k} in self.grads['{k}'].")
+            num = _numerical(f, p)
+            if _rel(grads[k], num) > 1e-5:
+                raise _Fail(_grad_hint(k, grads[k], num) if np.shape(grads[k]) != p.shape or k == "W" else
+                            f"d{k} differs from the numerical gradient: db is dout summed over the rows (axis=0).")
+
+    return _run(f"{getattr(layer_class, '__name__', 'layer')}",
+                [("forward returns (out, cache)", forward_shape),
+                 ("dX and every parameter's gradient against a numerical gradient", gradients)])

@@ -1,0 +1,307 @@
+"""nnlib.checks: every check passes on nnlib's own piece and fails, with its intended hint, on typical
+wrong versions; a stub that raises NotImplementedError is reported as not implemented yet."""
+import numpy as np
+import pytest
+
+import nnlib
+from nnlib import checks
+
+
+def verdict(capsys, check, *pieces):
+    ok = check(*pieces)
+    out = capsys.readouterr().out
+    assert out.count("\n") >= 1
+    return ok, out
+
+
+def passes(capsys, check, *pieces):
+    ok, out = verdict(capsys, check, *pieces)
+    assert ok is True, out
+    assert "checks passed" in out and "Hint" not in out
+    return out
+
+
+def fails(capsys, check, *pieces, hint):
+    ok, out = verdict(capsys, check, *pieces)
+    assert ok is False, out
+    assert "Hint:" in out and hint in out, out
+    assert "Traceback" not in out
+    return out
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+# -- one_hot ----------------------------------------------------------------------------------
+
+def test_one_hot(capsys):
+    assert passes(capsys, checks.check_one_hot, nnlib.one_hot).startswith("one_hot: 5 checks passed")
+    fails(capsys, checks.check_one_hot, lambda y, num_classes=10: nnlib.one_hot(y, num_classes).T,
+          hint="Rows are examples")
+    fails(capsys, checks.check_one_hot, lambda y, num_classes=10: np.eye(num_classes)[np.asarray(y)].astype(int),
+          hint="return floats")
+    fails(capsys, checks.check_one_hot, lambda y, num_classes=10: np.eye(num_classes)[np.asarray(y)],
+          hint="A label of -1 silently becomes class 9")
+    fails(capsys, checks.check_one_hot, lambda y, num_classes=10: np.eye(num_classes)[(np.asarray(y) + 1) % num_classes],
+          hint="row i must have its 1 in column y[i]")
+
+
+# -- sigmoid, softmax, cross-entropy --------------------------------------------------------------
+
+def test_sigmoid(capsys):
+    passes(capsys, checks.check_sigmoid, nnlib.sigmoid)
+    fails(capsys, checks.check_sigmoid, lambda Z: 1 / (1 + np.exp(-np.asarray(Z, dtype=float))),
+          hint="np.exp(-z) overflows for z = -1000")
+    fails(capsys, checks.check_sigmoid, lambda Z: 1 / (1 + np.exp(np.clip(Z, -500, 500))), hint="with a minus sign")
+
+
+def test_softmax(capsys):
+    passes(capsys, checks.check_softmax, nnlib.softmax)
+
+    def wrong_axis(Z):
+        E = np.exp(Z - Z.max(axis=0, keepdims=True))
+        return E / E.sum(axis=0, keepdims=True)
+
+    def overflowing(Z):
+        E = np.exp(Z)
+        return E / E.sum(axis=1, keepdims=True)
+
+    def plus_epsilon(Z):
+        E = np.exp(Z - Z.max(axis=1, keepdims=True) + 1e-5)
+        return E / (E.sum(axis=1, keepdims=True) + 1e-2)
+
+    fails(capsys, checks.check_softmax, wrong_axis, hint="your columns do: sum over axis=1")
+    fails(capsys, checks.check_softmax, overflowing, hint="subtract each row's maximum first")
+    fails(capsys, checks.check_softmax, plus_epsilon, hint="each row of P must sum to 1")
+
+
+def test_cross_entropy(capsys):
+    passes(capsys, checks.check_cross_entropy, nnlib.cross_entropy)
+    fails(capsys, checks.check_cross_entropy, lambda P, Y: -np.sum(Y * np.log(np.clip(P, 1e-12, 1))),
+          hint="divide by the number of examples N")
+    fails(capsys, checks.check_cross_entropy, lambda P, Y: np.sum(Y * np.log(np.clip(P, 1e-12, 1))) / len(P),
+          hint="the minus sign")
+    fails(capsys, checks.check_cross_entropy, lambda P, Y: -np.sum(Y * np.log(P)) / len(P),
+          hint="clip the probabilities")
+
+
+# -- backprop -------------------------------------------------------------------------------------
+
+def _forward_example(params, x):
+    a1 = nnlib.sigmoid(x @ params["W1"] + params["b1"])
+    a2 = nnlib.sigmoid(a1 @ params["W2"] + params["b2"])
+    a3 = nnlib.softmax((a2 @ params["W3"] + params["b3"])[None])[0]
+    return a3, (x, a1, a2, a3)
+
+
+def _backward_example(params, cache, y, transpose=False, bias_wrong=False):
+    x, a1, a2, a3 = cache
+    d3 = a3 - y
+    d2 = (params["W3"] @ d3) * a2 * (1 - a2)
+    d1 = (params["W2"] @ d2) * a1 * (1 - a1)
+    outer = (lambda a, d: np.outer(d, a)) if transpose else np.outer
+    return {"W1": outer(x, d1), "b1": d1 * (x.sum() if bias_wrong else 1), "W2": outer(a1, d2), "b2": d2,
+            "W3": outer(a2, d3), "b3": d3}
+
+
+def test_backward_example(capsys):
+    passes(capsys, checks.check_backward_example, _forward_example, _backward_example)
+    fails(capsys, checks.check_backward_example, _forward_example,
+          lambda p, c, y: _backward_example(p, c, y, transpose=True), hint="the transpose of W1's")
+    fails(capsys, checks.check_backward_example, _forward_example,
+          lambda p, c, y: _backward_example(p, c, y, bias_wrong=True), hint="a bias's input is 1")
+    fails(capsys, checks.check_backward_example, _forward_example,
+          lambda p, c, y: {k: v for k, v in _backward_example(p, c, y).items() if k != "b2"}, hint="lack ['b2']")
+
+
+def _forward(params, X):
+    L = len(params) // 2
+    A, cache = X, {"A0": X}
+    for l in range(1, L + 1):
+        Z = A @ params[f"W{l}"] + params[f"b{l}"]
+        A = nnlib.softmax(Z) if l == L else np.maximum(Z, 0)
+        cache[f"Z{l}"], cache[f"A{l}"] = Z, A
+    return A, cache
+
+
+def _backward(params, cache, Y, per_layer_N=False, no_N=False, W_for_WT=False, relu_at_A=False):
+    L, N = len(params) // 2, len(Y)
+    grads = {}
+    dZ = (cache[f"A{L}"] - Y) / (1 if no_N else N)
+    for l in range(L, 0, -1):
+        grads[f"W{l}"] = cache[f"A{l-1}"].T @ dZ / (N if per_layer_N and l < L else 1)
+        grads[f"b{l}"] = dZ.sum(axis=0)
+        if l > 1:
+            W = params[f"W{l}"]
+            dA = dZ @ (W if W_for_WT and W.shape[0] == W.shape[1] else W.T)
+            mask = (cache[f"A{l-1}"] > 0.2) if relu_at_A else (cache[f"Z{l-1}"] > 0)
+            dZ = dA * mask
+    return grads
+
+
+def test_forward_backward(capsys):
+    passes(capsys, checks.check_forward_backward, _forward, _backward)
+    fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y: _backward(p, c, Y, no_N=True),
+          hint="dW should be divided by N")
+    fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y: _backward(p, c, Y, per_layer_N=True),
+          hint="4 times too small")
+    fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y: _backward(p, c, Y, W_for_WT=True),
+          hint="dZ @ W.T (W's transpose)")
+    fails(capsys, checks.check_forward_backward, lambda p, X: (_forward(p, X)[0].T, None), _backward,
+          hint="Rows are examples")
+
+
+# -- He init --------------------------------------------------------------------------------------
+
+def test_he(capsys):
+    passes(capsys, checks.check_he, nnlib.init.he)
+    fails(capsys, checks.check_he, lambda n_in, n_out, rng: (rng.standard_normal((n_in, n_out)) * np.sqrt(1 / n_in),
+                                                             np.zeros(n_out)), hint="ReLU zeroes about half")
+    fails(capsys, checks.check_he, lambda n_in, n_out, rng: (rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_out),
+                                                             np.zeros(n_out)), hint="not by n_out")
+    fails(capsys, checks.check_he, lambda n_in, n_out, rng: (rng.standard_normal((n_out, n_in)) * np.sqrt(2 / n_in),
+                                                             np.zeros(n_out)), hint="one row per input")
+    fails(capsys, checks.check_he, lambda n_in, n_out, rng: (np.random.default_rng().standard_normal((n_in, n_out))
+                                                             * np.sqrt(2 / n_in), np.zeros(n_out)),
+          hint="draw from the rng you are given")
+
+
+# -- mini-batches ---------------------------------------------------------------------------------
+
+def test_minibatches(capsys):
+    passes(capsys, checks.check_minibatches, nnlib.minibatches)
+
+    def drops_last(X, Y, batch_size, rng):
+        order = rng.permutation(len(X))
+        for i in range(0, len(X) - batch_size + 1, batch_size):
+            yield X[order[i:i + batch_size]], Y[order[i:i + batch_size]]
+
+    def unpaired(X, Y, batch_size, rng):
+        ox, oy = rng.permutation(len(X)), rng.permutation(len(X))
+        for i in range(0, len(X), batch_size):
+            yield X[ox[i:i + batch_size]], Y[oy[i:i + batch_size]]
+
+    def unshuffled(X, Y, batch_size, rng):
+        for i in range(0, len(X), batch_size):
+            yield X[i:i + batch_size], Y[i:i + batch_size]
+
+    def with_replacement(X, Y, batch_size, rng):
+        idx = rng.integers(0, len(X), len(X))
+        for i in range(0, len(X), batch_size):
+            yield X[idx[i:i + batch_size]], Y[idx[i:i + batch_size]]
+
+    fails(capsys, checks.check_minibatches, drops_last, hint="keep the final, smaller batch")
+    fails(capsys, checks.check_minibatches, unpaired, hint="shuffle both with the same permutation")
+    fails(capsys, checks.check_minibatches, unshuffled, hint="shuffle them with rng.permutation")
+    fails(capsys, checks.check_minibatches, with_replacement, hint="exactly once per epoch")
+
+
+# -- optimisers -----------------------------------------------------------------------------------
+
+class _Momentum:
+    def __init__(self, lr, beta=0.9, classical=False, shared=False, forget=False):
+        self.lr, self.beta, self.v = lr, beta, {}
+        self.classical, self.shared, self.forget = classical, shared, forget
+
+    def step(self, params, grads):
+        for k in params:
+            key = params[k].shape if self.shared else k
+            v = 0 if self.forget else self.v.get(key, 0)
+            self.v[key] = self.beta * v + (1 if self.classical else 1 - self.beta) * grads[k]
+            params[k] -= self.lr * self.v[key]
+
+
+def test_momentum(capsys):
+    passes(capsys, checks.check_momentum, nnlib.Momentum)
+    passes(capsys, checks.check_momentum, _Momentum)
+    fails(capsys, checks.check_momentum, lambda lr, beta: _Momentum(lr, beta, classical=True), hint="classical form")
+    fails(capsys, checks.check_momentum, lambda lr, beta: _Momentum(lr, beta, forget=True), hint="keep one v per parameter")
+    fails(capsys, checks.check_momentum, lambda lr, beta: _Momentum(lr, beta, shared=True), hint="share one velocity")
+
+
+class _Adam:
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, correct=True, fixed_t=False, uphill=False):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m, self.s, self.t = {}, {}, 0
+        self.correct, self.fixed_t, self.uphill = correct, fixed_t, uphill
+
+    def step(self, params, grads):
+        self.t = 1 if self.fixed_t else self.t + 1
+        for k, g in grads.items():
+            self.m[k] = self.beta1 * self.m.get(k, 0) + (1 - self.beta1) * g
+            self.s[k] = self.beta2 * self.s.get(k, 0) + (1 - self.beta2) * g * g
+            m_hat = self.m[k] / (1 - self.beta1 ** self.t) if self.correct else self.m[k]
+            s_hat = self.s[k] / (1 - self.beta2 ** self.t) if self.correct else self.s[k]
+            params[k] += (1 if self.uphill else -1) * self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+
+
+def test_adam(capsys):
+    passes(capsys, checks.check_adam, nnlib.Adam)
+    passes(capsys, checks.check_adam, _Adam)
+    fails(capsys, checks.check_adam, lambda *a: _Adam(*a, correct=False), hint="without bias correction")
+    fails(capsys, checks.check_adam, lambda *a: _Adam(*a, fixed_t=True), hint="the step count t")
+    fails(capsys, checks.check_adam, lambda *a: _Adam(*a, uphill=True), hint="uphill")
+
+
+# -- layers ---------------------------------------------------------------------------------------
+
+class _Linear(nnlib.Linear):
+    wrong = None
+
+    def backward(self, dZ, cache, need_dX=True):
+        X, W = cache, self.params["W"]
+        dW = X.T @ dZ
+        if self.wrong == "no_transpose_in_dX" and W.shape[0] == W.shape[1]:
+            return dZ @ W
+        self.grads = {"W": dZ.T @ X if self.wrong == "dW_transposed" else dW,
+                      "b": dZ.mean(axis=0) if self.wrong == "db_mean" else dZ.sum(axis=0)}
+        return dZ @ W.T
+
+
+def _linear(wrong):
+    return type(f"Linear_{wrong}", (_Linear,), {"wrong": wrong})
+
+
+class _ReLU(nnlib.ReLU):
+    def backward(self, dA, cache, need_dX=True):
+        return dA * (cache > 1.0)          # the gradient's mask in the wrong place
+
+
+def test_layer(capsys):
+    passes(capsys, checks.check_layer, nnlib.Linear, 5, 3)
+    passes(capsys, checks.check_layer, nnlib.ReLU)
+    passes(capsys, checks.check_layer, nnlib.Sigmoid)
+    fails(capsys, checks.check_layer, _linear("dW_transposed"), 5, 3, hint="A_prev.T @ dZ")
+    fails(capsys, checks.check_layer, _linear("db_mean"), 5, 3, hint="summed over the rows")
+    fails(capsys, checks.check_layer, _linear("no_transpose_in_dX"), 4, 4, hint="you used W where its transpose belongs")
+    fails(capsys, checks.check_layer, _ReLU, hint="passes where the input Z > 0")
+
+
+# -- stubs and errors -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("check, pieces", [
+    (checks.check_one_hot, [stub]), (checks.check_sigmoid, [stub]), (checks.check_softmax, [stub]),
+    (checks.check_cross_entropy, [stub]), (checks.check_backward_example, [_forward_example, stub]),
+    (checks.check_forward_backward, [stub, stub]), (checks.check_he, [stub]), (checks.check_minibatches, [stub]),
+    (checks.check_momentum, [stub]), (checks.check_adam, [stub]),
+])
+def test_a_stub_is_not_implemented_yet(capsys, check, pieces):
+    ok, out = verdict(capsys, check, *pieces)
+    assert ok is False
+    assert "not implemented yet" in out and "Traceback" not in out
+
+
+def test_a_layer_stub_is_not_implemented_yet(capsys):
+    class Stub(nnlib.Linear):
+        def forward(self, X, training=False):
+            raise NotImplementedError()
+
+    ok, out = verdict(capsys, checks.check_layer, Stub, 4, 3)
+    assert ok is False and "not implemented yet" in out
+
+
+def test_an_error_in_the_learners_code_is_reported_with_its_case(capsys):
+    ok, out = verdict(capsys, checks.check_softmax, lambda Z: Z.nonexistent())
+    assert ok is False
+    assert 'failed on "shape (N, C)"' in out and "AttributeError" in out
