@@ -1,0 +1,177 @@
+"""Build the student copies of the notebooks: the learner's pieces blanked, exercise solutions removed.
+
+    python notebooks/make_student.py            # writes notebooks/student/NN_topic.ipynb for every notebook
+    python notebooks/make_student.py --check    # exit 1 if any student copy is not what this script makes
+
+Run it after editing a notebook (and commit what it writes); a test keeps the copies in step.
+
+In the complete notebooks (``notebooks/NN_topic.ipynb``) each piece the learner writes stands between
+nbgrader's markers, so a teacher can move to nbgrader or otter-grader later with nothing to redo::
+
+    def softmax(Z):
+        ### BEGIN SOLUTION
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        ...
+        ### END SOLUTION
+
+In a student copy:
+
+- the lines between the markers become ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the
+  markers' indentation;
+- every cell tagged ``solution`` (an exercise's solution, markdown or code) is removed;
+- the stored outputs of the cells that depend on a blanked piece are cleared: the cell holding it, and
+  every later code cell that reads a name the piece defines, or a name defined from one (followed through
+  the notebook); other outputs (data, pictures that use only nnlib) stay;
+- the checks stay: run on a stub, they say "not implemented yet".
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+
+
+def blank(source: str) -> tuple[str, str]:
+    """(source with every marked block replaced by the stub, the removed solution code)."""
+    out, removed, inside, indent = [], [], False, ""
+    for number, line in enumerate(source.splitlines(), start=1):
+        mark = line.strip()
+        if mark == BEGIN:
+            if inside:
+                raise ValueError(f"line {number}: {BEGIN} inside another solution block")
+            inside, indent = True, line[: len(line) - len(line.lstrip())]
+            out += [indent + STUB[0], indent + STUB[1]]
+        elif mark == END:
+            if not inside:
+                raise ValueError(f"line {number}: {END} without {BEGIN}")
+            inside = False
+        elif inside:
+            removed.append(line)
+        else:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{BEGIN} without {END}")
+    return "\n".join(out), "\n".join(removed)
+
+
+def _names(tree) -> tuple[set, set]:
+    """(names a piece of code reads, names it binds), at any depth."""
+    reads, binds = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (binds if isinstance(node.ctx, (ast.Store, ast.Del)) else reads).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            binds.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            binds.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return reads, binds
+
+
+def _parse(source: str):
+    # IPython magics and shell escapes are not Python: drop those lines for the name analysis only.
+    return ast.parse("\n".join(l for l in source.splitlines() if not re.match(r"\s*[%!]", l)))
+
+
+def _solution_lines(source: str) -> set:
+    lines, inside = set(), False
+    for number, line in enumerate(source.splitlines(), start=1):
+        if line.strip() in (BEGIN, END):
+            inside = line.strip() == BEGIN
+        if inside:
+            lines.add(number)
+    return lines
+
+
+def dependent_binds(source: str, solution_lines=None) -> set:
+    """Names a cell binds at its top level whose values depend on a blanked piece.
+
+    With ``solution_lines`` (the marked lines of this cell), only the statements that hold such lines;
+    else every statement. Imports never depend on the learner's code.
+    """
+    binds = set()
+    for node in _parse(source).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if solution_lines is not None and not solution_lines & set(range(node.lineno, node.end_lineno + 1)):
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            binds.add(node.name)
+        else:
+            binds |= _names(node)[1]
+    return binds
+
+
+def student_copy(nb):
+    """The student version of a notebook (a new object; ``nb`` is not changed)."""
+    nb = copy.deepcopy(nb)
+    cells, tainted, solutions = [], set(), []
+    for cell in nb.cells:
+        if "solution" in cell.metadata.get("tags", []):
+            solutions.append(cell.source)
+            continue
+        if cell.cell_type == "code":
+            source, removed = blank(cell.source)
+            stubbed = source != cell.source
+            if stubbed:
+                solutions.append(removed)
+            reads = _names(_parse(source))[0] if source.strip() else set()
+            if stubbed or reads & tainted:
+                tainted |= dependent_binds(cell.source, _solution_lines(cell.source) if stubbed else None)
+                cell.source = source
+                cell.outputs, cell.execution_count = [], None
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata.pop("widgets", None)
+    return nb, solutions
+
+
+def build(notebooks, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(exist_ok=True)
+    written = []
+    for path in notebooks:
+        nb, _ = student_copy(nbformat.read(path, as_version=4))
+        target = out_dir / path.name
+        text = nbformat.writes(nb) + "\n"
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def course_notebooks(folder: Path = HERE) -> list[Path]:
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check that the student copies are current")
+    args = parser.parse_args(argv)
+    out_dir = HERE / "student"
+    if args.check:
+        stale = []
+        for path in course_notebooks():
+            nb, _ = student_copy(nbformat.read(path, as_version=4))
+            target = out_dir / path.name
+            if not target.exists() or target.read_text(encoding="utf-8") != nbformat.writes(nb) + "\n":
+                stale.append(target.name)
+        if stale:
+            print(f"student copies out of date: {', '.join(stale)}; run python notebooks/make_student.py")
+            return 1
+        print("student copies are current")
+        return 0
+    for target in build(course_notebooks(), out_dir):
+        print(target.relative_to(HERE.parent))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

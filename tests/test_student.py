@@ -1,0 +1,120 @@
+"""The student-copy builder (notebooks/make_student.py), on small notebooks made here."""
+import importlib.util
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("make_student", ROOT / "notebooks" / "make_student.py")
+make_student = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(make_student)
+
+SOFTMAX = '''import numpy as np
+
+def softmax(Z):
+    """Row-wise softmax."""
+    ### BEGIN SOLUTION
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    E = np.exp(shifted)
+    return E / E.sum(axis=1, keepdims=True)
+    ### END SOLUTION'''
+
+
+def out(text):
+    return [new_output("stream", name="stdout", text=text)]
+
+
+def course_notebook():
+    cells = [
+        new_markdown_cell("# Softmax"),
+        new_code_cell("import nnlib\nprint('data loaded')", outputs=out("data loaded\n"), execution_count=1),
+        new_code_cell(SOFTMAX, execution_count=2),
+        new_code_cell("nnlib.checks.check_softmax(softmax);", outputs=out("softmax: 5 checks passed\n"),
+                      execution_count=3),
+        new_code_cell("P = softmax(np.zeros((2, 3)))\nprint(P.sum(axis=1))", outputs=out("[1. 1.]\n"),
+                      execution_count=4),
+        new_code_cell("total = P.sum()\nprint(total)", outputs=out("2.0\n"), execution_count=5),
+        new_code_cell("print(nnlib.softmax(np.zeros((1, 2))))", outputs=out("[[0.5 0.5]]\n"), execution_count=6),
+        new_markdown_cell("**Exercise.** Why subtract the maximum?"),
+        new_markdown_cell("<details><summary>Solution</summary>exp(1000) overflows.</details>",
+                          metadata={"tags": ["solution"]}),
+        new_code_cell("print(softmax(np.array([[1000.0, 0.0]])))", metadata={"tags": ["solution"]},
+                      outputs=out("[[1. 0.]]\n"), execution_count=7),
+    ]
+    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                              "language": "python"}})
+
+
+def test_blank_keeps_the_indentation_and_returns_what_it_removed():
+    source, removed = make_student.blank(SOFTMAX)
+    assert "    # YOUR CODE HERE\n    raise NotImplementedError()" in source
+    assert "shifted" not in source and "BEGIN" not in source and "END" not in source
+    assert '"""Row-wise softmax."""' in source and "def softmax(Z):" in source
+    assert removed.splitlines()[0].strip() == "shifted = Z - Z.max(axis=1, keepdims=True)"
+    compile(source, "cell", "exec")
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("### BEGIN SOLUTION\nx = 1", "without ### END"),
+    ("x = 1\n### END SOLUTION", "without ### BEGIN"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
+])
+def test_unbalanced_markers_are_errors(bad, message):
+    with pytest.raises(ValueError, match=message):
+        make_student.blank(bad)
+
+
+def test_student_copy_blanks_removes_solutions_and_clears_what_depends_on_them():
+    nb = course_notebook()
+    before = nbformat.writes(nb)
+    student, solutions = make_student.student_copy(nb)
+    assert nbformat.writes(nb) == before                             # the course notebook is untouched
+    sources = [c.source for c in student.cells]
+    assert not any("Solution" in s or "1000.0" in s for s in sources)  # both solution cells removed
+    assert len(student.cells) == len(nb.cells) - 2
+    by_start = {c.source.splitlines()[0]: c for c in student.cells if c.cell_type == "code"}
+    assert by_start["import nnlib"].outputs                           # independent: kept
+    assert by_start["print(nnlib.softmax(np.zeros((1, 2))))"].outputs   # uses only nnlib: kept
+    for first in ("import numpy as np", "nnlib.checks.check_softmax(softmax);", "P = softmax(np.zeros((2, 3)))",
+                  "total = P.sum()"):                                  # the piece, and everything downstream
+        assert by_start[first].outputs == [] and by_start[first].execution_count is None, first
+    assert any("shifted = Z - Z.max" in s for s in solutions)
+
+
+def test_no_line_of_a_solution_is_left(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    nbformat.write(course_notebook(), course / "01_softmax.ipynb")
+    written = make_student.build(make_student.course_notebooks(course), tmp_path / "student")
+    text = written[0].read_text()
+    _, solutions = make_student.student_copy(nbformat.read(course / "01_softmax.ipynb", as_version=4))
+    for block in solutions:
+        for line in block.splitlines():
+            if len(line.strip()) > 12:
+                assert line.strip() not in text, line
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+    # building again writes the same bytes
+    first = text
+    make_student.build(make_student.course_notebooks(course), tmp_path / "student")
+    assert written[0].read_text() == first
+
+
+def test_a_student_copy_stops_at_its_first_stub_and_the_check_says_not_implemented(tmp_path):
+    nbclient = pytest.importorskip("nbclient")
+    student, _ = make_student.student_copy(course_notebook())
+    client = nbclient.NotebookClient(student, timeout=60, kernel_name="python3", allow_errors=True,
+                                     resources={"metadata": {"path": str(ROOT)}})
+    client.execute()
+    code = [c for c in student.cells if c.cell_type == "code"]
+    check_output = "".join(o.get("text", "") for o in code[2].outputs)
+    assert "softmax: not implemented yet" in check_output and "Traceback" not in check_output
+    errors = [(i, o.ename) for i, c in enumerate(code) for o in c.outputs if o.output_type == "error"]
+    assert errors[0] == (3, "NotImplementedError")                    # the first cell that runs the stub
+
+
+@pytest.mark.skipif(not (ROOT / "notebooks" / "student").is_dir(), reason="no student copies built yet")
+def test_the_committed_student_copies_are_current():
+    assert make_student.main(["--check"]) == 0
