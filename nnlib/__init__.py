@@ -12,7 +12,7 @@ Each module holds one idea, in the order the notebooks build them:
 - ``optim``: SGD, momentum (EMA and classical), RMSProp, Adam, AdamW
 - ``train``: ``fit`` for any of the networks, with a ``History``
 - ``gradcheck``: numerical gradients and ``rel_error``
-- ``metrics`` / ``plots`` / ``io``: evaluation, pictures, saving and loading models
+- ``metrics`` / ``plots`` / ``io``: evaluation, pictures and diagrams, saving and loading models
 - ``expect``: checking a measured result (an accuracy, a rel_error) against a stated tolerance
 - ``checks``: self-checks of the pieces a learner writes (``check_softmax(my_softmax)``), with hints
 """

@@ -1,7 +1,10 @@
-"""Pictures a teacher shows: training curves, digits, the confusion matrix, mistakes.
+"""Pictures a teacher shows: training curves, digits, the confusion matrix, mistakes, and two diagrams.
 
-Each function draws into a new figure and returns it; in a notebook, end the
-cell with ``plt.show()``.
+The plots (``plot_history``, ``plot_digits``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``) draw
+into a new figure and return it. The diagrams (``plot_network``: a network as circles and lines;
+``plot_graph``: one layer, or softmax + cross-entropy, as a computational graph with its forward and backward
+formulas) draw into the Axes they are given, or a new figure's, and return the Axes. In a notebook, end the cell
+with ``plt.show()``.
 """
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ import numpy as np
 
 from .metrics import most_confident_mistakes
 
-__all__ = ["plot_history", "plot_digits", "plot_confusion_matrix", "plot_most_confident_mistakes"]
+__all__ = ["plot_history", "plot_digits", "plot_confusion_matrix", "plot_most_confident_mistakes", "plot_network",
+           "plot_graph"]
 
 
 def _plt():
@@ -91,3 +95,232 @@ def plot_most_confident_mistakes(X, y, P, k: int = 10):
     for ax, i in zip(fig.axes, idx):
         ax.set_title(f"{y[i]} as {pred[i]}\np={P[i, pred[i]]:.2f}", fontsize=8, color="crimson")
     return fig
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Diagrams: the network as circles and lines, and one layer as a computational graph.
+# Unlike the plots above, these draw into an Axes (a new figure's, if none is given) and return the Axes, so a
+# notebook can put a diagram beside a curve.
+
+_DOTS = "\u22ee"  # the vertical ellipsis drawn in place of the neurons a large layer hides
+
+
+def _new_ax(ax, figsize, margins=None):
+    if ax is None:
+        fig, ax = _plt().subplots(figsize=figsize)
+        if margins:
+            fig.subplots_adjust(**margins)
+    return ax
+
+
+def _clean(ax):
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def plot_network(sizes, activations=None, ax=None, max_shown: int = 6, title=None):
+    """A textbook diagram of a fully connected network, one column of neurons per layer, inputs on the left.
+
+    ``sizes`` lists the layer widths, e.g. ``[784, 16, 16, 10]``; ``activations`` (optional) names the
+    activation of each layer after the input, e.g. ``["sigmoid", "sigmoid", "softmax"]``. A layer wider than
+    ``max_shown`` is drawn with ``max_shown - 1`` circles and a vertical "⋮" before its last circle. Thin grey
+    lines join every drawn neuron to every drawn neuron of the next layer (each line stands for one weight).
+    Under each column: its size and role ("784 inputs", "16 hidden" / "sigmoid", "10 outputs" / "softmax").
+    Returns the Axes (a new figure's if ``ax`` is None).
+    """
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+        raise ValueError(f"sizes must be a list of at least 2 layer sizes, e.g. [784, 16, 10]; got {sizes!r}")
+    if not all(_is_int(s) and s > 0 for s in sizes):
+        raise ValueError(f"every layer size must be a positive integer; got {list(sizes)!r}")
+    if activations is not None:
+        if isinstance(activations, str) or len(activations) != len(sizes) - 1:
+            raise ValueError(
+                f"activations needs one name per layer after the input: {len(sizes) - 1} for sizes "
+                f"{list(sizes)}; got {activations!r}")
+    if not _is_int(max_shown) or max_shown < 3:
+        raise ValueError(f"max_shown must be an integer >= 3; got {max_shown!r}")
+    from matplotlib.patches import Circle
+
+    n_layers = len(sizes)
+    ax = _new_ax(ax, figsize=(min(2.0 + 1.9 * n_layers, 12), 4.6))
+    dx, radius = 2.4, 0.3
+    top = (max(min(s, max_shown) for s in sizes) - 1) / 2
+
+    columns = []  # per layer: the y of each drawn neuron, and the y of the "⋮" (or None)
+    for s in sizes:
+        slots = min(s, max_shown)
+        ys = [(slots - 1) / 2 - i for i in range(slots)]
+        if s > max_shown:
+            columns.append((ys[:-2] + ys[-1:], ys[-2]))
+        else:
+            columns.append((ys, None))
+
+    for i in range(n_layers - 1):  # the weights first, so the circles sit on top of them
+        for y0 in columns[i][0]:
+            for y1 in columns[i + 1][0]:
+                ax.plot([i * dx, (i + 1) * dx], [y0, y1], color="0.72", lw=0.6, zorder=1)
+
+    fills = ("#cfe2f3", "#e8e8e8", "#f4cccc")  # inputs, hidden, outputs
+    for i, (s, (ys, dots_y)) in enumerate(zip(sizes, columns)):
+        role = 0 if i == 0 else (2 if i == n_layers - 1 else 1)
+        for y in ys:
+            ax.add_patch(Circle((i * dx, y), radius, facecolor=fills[role], edgecolor="black", lw=1.0, zorder=3))
+        if dots_y is not None:
+            ax.text(i * dx, dots_y, _DOTS, ha="center", va="center", fontsize=16, zorder=3)
+        noun = ("input", "hidden", "output")[role]
+        label = f"{s} {noun}" + ("s" if role != 1 and s != 1 else "")
+        if activations is not None and i > 0:
+            label += f"\n{activations[i - 1]}"
+        ax.text(i * dx, -top - 0.75, label, ha="center", va="top", fontsize=10)
+
+    ax.set_xlim(-0.9, (n_layers - 1) * dx + 0.9)
+    ax.set_ylim(-top - 2.0, top + 0.7)
+    _clean(ax)
+    if title is None:
+        title = "a " + "-".join(str(s) for s in sizes) + " network"
+    ax.set_title(title)
+    return ax
+
+
+# Computational graphs -----------------------------------------------------------------------------------------
+
+_FWD = dict(color="black", lw=1.4, linestyle="-")
+_BWD = dict(color="#c62828", lw=1.4, linestyle=(0, (4, 2.5)))
+
+
+def _box(ax, xy, text, fill, op=False, w=1.1, h=0.8, fontsize=None):
+    """A node: a rounded box for a value, a circle for an operation. Returns the patch (arrows clip to it)."""
+    from matplotlib.patches import Circle, FancyBboxPatch
+
+    x, y = xy
+    if op:
+        patch = Circle(xy, 0.62, facecolor=fill, edgecolor="black", lw=1.2, zorder=3)
+    else:
+        patch = FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.15",
+                               facecolor=fill, edgecolor="black", lw=1.2, zorder=3)
+    ax.add_patch(patch)
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize or (8.5 if op else 13), zorder=4)
+    return patch
+
+
+def _edge(ax, a, b, pa, pb, style, label=None, side=1, offset=0.14, gap=0.12, color=None, fontsize=10,
+          along=0.5, rad=0.0):
+    """An arrow from point a to point b, shifted ``offset`` to one side (side=+1 left of the direction a->b,
+    -1 right), clipped to the patches pa and pb; its label sits ``gap`` further out on the same side."""
+    from matplotlib.patches import FancyArrowPatch
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = (b - a) / np.linalg.norm(b - a)
+    n = np.array([-d[1], d[0]]) * side
+    arrow = FancyArrowPatch(a + offset * n, b + offset * n, patchA=pa, patchB=pb, shrinkA=2, shrinkB=2,
+                            arrowstyle="-|>,head_length=6,head_width=3", mutation_scale=1,
+                            connectionstyle=f"arc3,rad={rad}", zorder=2, **style)
+    ax.add_patch(arrow)
+    if label:
+        p = a + along * (b - a) + (offset + gap) * n
+        ha = "center" if abs(n[0]) < 0.3 else ("left" if n[0] > 0 else "right")
+        va = "center" if abs(n[1]) < 0.3 else ("bottom" if n[1] > 0 else "top")
+        ax.text(*p, label, ha=ha, va=va, fontsize=fontsize, color=color or style["color"], zorder=4)
+    return arrow
+
+
+def _legend(ax, loc):
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], **_FWD, label="forward: values"),
+               Line2D([], [], **_BWD, label="backward: gradients of L")]
+    ax.legend(handles=handles, loc=loc, fontsize=9, frameon=False)
+
+
+_GRAPH_KINDS = ("layer", "softmax_ce")
+
+
+def plot_graph(kind: str = "layer", ax=None):
+    """A computational graph: values in boxes, operations in circles, forward edges black, backward red dashed.
+
+    ``kind="layer"``: one linear layer and its activation, X, W, b -> matmul + add -> Z -> f -> A -> ... loss L,
+    with the forward formulas (Z = XW + b, A = f(Z)) on the black edges and the gradients on the red edges going
+    back (dZ = dA ⊙ f'(Z), dW = Xᵀ dZ, db = the sum over rows of dZ, dX = dZ Wᵀ).
+
+    ``kind="softmax_ce"``: Z -> softmax -> P, and P with the one-hot Y -> cross-entropy -> L, forward
+    P = softmax(Z) and L = -(1/N) Σ Y ⊙ log P; a single red arrow from L back to Z carries dZ = (P - Y)/N, the
+    product of the softmax and log Jacobians, which simplifies to this.
+
+    Returns the Axes (a new figure's if ``ax`` is None).
+    """
+    if kind not in _GRAPH_KINDS:
+        raise ValueError(f"unknown graph kind {kind!r}; valid kinds: {', '.join(map(repr, _GRAPH_KINDS))}")
+    ax = _new_ax(ax, figsize=(12, 4.4), margins=dict(left=0.01, right=0.99, bottom=0.01, top=0.92))
+    return _graph_layer(ax) if kind == "layer" else _graph_softmax_ce(ax)
+
+
+def _graph_layer(ax):
+    val, par, opc, loss = "#cfe2f3", "#fff2cc", "#eeeeee", "#f4cccc"
+    X, W, b = (0.0, 2.4), (0.0, 0.0), (0.0, -2.4)
+    op1, Z, op2, A, L = (5.0, 0.0), (8.8, 0.0), (12.6, 0.0), (16.4, 0.0), (20.2, 0.0)
+    pX, pW, pb = _box(ax, X, "$X$", val), _box(ax, W, "$W$", par), _box(ax, b, "$b$", par)
+    p1 = _box(ax, op1, "matmul\n+ add", opc, op=True)
+    pZ = _box(ax, Z, "$Z$", val)
+    p2 = _box(ax, op2, "$f$", opc, op=True, fontsize=15)
+    pA = _box(ax, A, "$A$", val)
+    pL = _box(ax, L, "loss $L$", loss, w=1.6)
+
+    # forward: black, on the inner / upper side; backward: red dashed, on the outer / lower side, going back
+    _edge(ax, X, op1, pX, p1, _FWD, side=-1)
+    _edge(ax, op1, X, p1, pX, _BWD, r"$dX = dZ\,W^\top$", side=-1, along=0.4)
+    _edge(ax, W, op1, pW, p1, _FWD, side=1)
+    _edge(ax, op1, W, p1, pW, _BWD, r"$dW = X^\top dZ$", side=1, along=0.55)
+    _edge(ax, b, op1, pb, p1, _FWD, side=1)
+    _edge(ax, op1, b, p1, pb, _BWD, r"$db = \Sigma$ rows of $dZ$", side=1, along=0.4)
+
+    _edge(ax, op1, Z, p1, pZ, _FWD, r"$Z = XW + b$", side=1)
+    _edge(ax, Z, op1, pZ, p1, _BWD, r"$dZ$", side=1)
+    _edge(ax, Z, op2, pZ, p2, _FWD, None, side=1)
+    _edge(ax, op2, Z, p2, pZ, _BWD, r"$dZ = dA \odot f^{\prime}(Z)$", side=1)
+    _edge(ax, op2, A, p2, pA, _FWD, r"$A = f(Z)$", side=1)
+    _edge(ax, A, op2, pA, p2, _BWD, r"$dA$", side=1)
+    _edge(ax, A, L, pA, pL, _FWD, "... later layers", side=1)
+    _edge(ax, L, A, pL, pA, _BWD, r"$dA = \partial L / \partial A$", side=1)
+
+    ax.set_xlim(-0.8, 21.2)
+    ax.set_ylim(-3.1, 3.2)
+    _clean(ax)
+    _legend(ax, "upper right")
+    ax.set_title("one layer as a computational graph: forward (black) and backward (red, dashed)")
+    return ax
+
+
+def _graph_softmax_ce(ax):
+    val, opc, loss, lab = "#cfe2f3", "#eeeeee", "#f4cccc", "#d9ead3"
+    Z, op1, P, op2, L, Y = (0.0, 0.0), (3.6, 0.0), (7.2, 0.0), (10.8, 0.0), (16.0, 0.0), (10.8, 2.6)
+    pZ = _box(ax, Z, "$Z$", val)
+    p1 = _box(ax, op1, "softmax", opc, op=True)
+    pP = _box(ax, P, "$P$", val)
+    p2 = _box(ax, op2, "cross-\nentropy", opc, op=True)
+    pL = _box(ax, L, "$L$", loss)
+    pY = _box(ax, Y, "$Y$ (one-hot)", lab, w=2.6)
+
+    _edge(ax, Z, op1, pZ, p1, _FWD, offset=0)
+    _edge(ax, op1, P, p1, pP, _FWD, r"$P = \mathrm{softmax}(Z)$", offset=0, gap=0.15)
+    _edge(ax, P, op2, pP, p2, _FWD, offset=0)
+    _edge(ax, Y, op2, pY, p2, _FWD, offset=0)
+    _edge(ax, op2, L, p2, pL, _FWD, r"$L = -(1/N)\,\Sigma\; Y \odot \log P$", offset=0, gap=0.15)
+
+    # the one backward arrow, L -> Z, curving under the forward path
+    _edge(ax, L, Z, pL, pZ, _BWD, None, offset=0, rad=-0.3)
+    ax.text(8.0, -2.65, r"$dZ = (P - Y)\,/\,N$", ha="center", va="top", fontsize=14, color=_BWD["color"])
+    ax.text(8.0, -3.35, "the softmax Jacobian and the derivative of log combine into this one simple step",
+            ha="center", va="top", fontsize=9.5, color="0.35", style="italic")
+    ax.set_xlim(-0.8, 16.8)
+    ax.set_ylim(-4.0, 3.3)
+    _clean(ax)
+    _legend(ax, "upper left")
+    ax.set_title("softmax + cross-entropy: forward (black), and one backward step (red, dashed)")
+    return ax
