@@ -33,6 +33,8 @@ import warnings
 
 import numpy as np
 
+from .gradcheck import numerical_gradient
+
 __all__ = ["check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
            "check_forward_backward", "check_he", "check_minibatches", "check_momentum", "check_layer",
            "check_adam"]
@@ -237,19 +239,6 @@ def check_cross_entropy(cross_entropy) -> bool:
 
 # -- gradients (03, 04, 09) -----------------------------------------------------------------------
 
-def _numerical(f, x, h=1e-6):
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        up = f()
-        x[i] = old - h
-        down = f()
-        x[i] = old
-        grad[i] = (up - down) / (2 * h)
-    return grad
-
-
 def _rel(a, b) -> float:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
@@ -306,7 +295,7 @@ def check_backward_example(forward_example, backward_example) -> bool:
         a3, cache = forward_example(params, x)
         grads = backward_example(params, cache, y)
         for k in ["W3", "b3", "W2", "b2", "W1", "b1"]:
-            ref = _numerical(loss, params[k])
+            ref = numerical_gradient(loss, params[k])
             if _rel(grads[k], ref) > 1e-5:
                 raise _Fail(_grad_hint(k, grads[k], ref) if k.startswith("W") else
                             f"d{k} differs from the numerical gradient: d{k} is the layer's delta itself "
@@ -351,7 +340,7 @@ def check_forward_backward(forward, backward) -> bool:
         for k in sorted(params, key=lambda k: (-int(k[1:]), k)):
             if k not in grads:
                 raise _Fail(f"your gradients lack {k}: return one per parameter, keyed like params.")
-            ref = _numerical(loss, params[k])
+            ref = numerical_gradient(loss, params[k])
             if _rel(grads[k], ref) > 1e-5:
                 hint = _grad_hint(k, grads[k], ref, N)
                 if k.startswith("b") and np.shape(grads[k]) != params[k].shape:
@@ -591,7 +580,7 @@ def check_layer(layer_class, *args, **kwargs) -> bool:
         def f():
             return float(np.sum(layer.forward(X, True)[0] * dout))
 
-        ref = _numerical(f, X)
+        ref = numerical_gradient(f, X)
         if np.shape(dX) != X.shape:
             raise _Fail(f"dX has shape {np.shape(dX)} but X has {X.shape}: for a linear layer dX = dout @ W.T.")
         if _rel(dX, ref) > 1e-5:
@@ -606,7 +595,7 @@ def check_layer(layer_class, *args, **kwargs) -> bool:
         for k, p in layer.params.items():
             if k not in grads:
                 raise _Fail(f"backward must store the gradient of {k} in self.grads['{k}'].")
-            num = _numerical(f, p)
+            num = numerical_gradient(f, p)
             if _rel(grads[k], num) > 1e-5:
                 raise _Fail(_grad_hint(k, grads[k], num) if np.shape(grads[k]) != p.shape or k == "W" else
                             f"d{k} differs from the numerical gradient: db is dout summed over the rows (axis=0).")
