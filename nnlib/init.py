@@ -22,7 +22,8 @@ def as_rng(rng) -> np.random.Generator:
 
 
 def uniform(n_in, n_out, rng, dtype=np.float32, low=-0.5, high=0.5):
-    """Weights and biases uniform in [low, high), as in the source material (``rand - 0.5``)."""
+    """Weights and biases uniform in [low, high), as in the blog post "Coding a Neural Network from scratch"
+    (``rand - 0.5``)."""
     rng = as_rng(rng)
     W = rng.uniform(low, high, size=(n_in, n_out)).astype(dtype)
     b = rng.uniform(low, high, size=n_out).astype(dtype)

@@ -1,7 +1,7 @@
 """The two teaching forms of a network, as finished pieces.
 
 1. ``PerExampleNetwork``: the sigmoid/softmax network of notebook 03, trained
-   the way the source material does it: one example at a time, each weight
+   the way the blog post "Coding a Neural Network from scratch" does it: one example at a time, each weight
    gradient an outer product ``np.outer(a_prev, dz)``, summed over the batch.
    Slow on purpose: it is the loop you can read line by line.
 2. ``mlp(sizes)``: the vectorised network of notebook 04, for any depth, e.g.

@@ -82,7 +82,8 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     """Gradient descent with momentum, in one of two forms.
 
-    ``form='ema'`` (the source material's): ``v = beta * v + (1 - beta) * g``, ``p -= lr * v``.
+    ``form='ema'`` (as in the project write-up "Neural Network from Scratch"):
+    ``v = beta * v + (1 - beta) * g``, ``p -= lr * v``.
     ``v`` is an exponential moving average of the gradients.
     ``form='classical'`` (Polyak's heavy ball, as in PyTorch): ``v = beta * v + g``, ``p -= lr * v``.
     The two differ only by the scale of v: classical with lr equals EMA with lr / (1 - beta).
