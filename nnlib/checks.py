@@ -2,7 +2,7 @@
 
 Each ``check_*`` function runs the learner's function (or class) on cases the learner does not see:
 shapes, edge cases (logits of 1000, labels out of range, a last batch that is smaller), and a numerical
-gradient check where there is a gradient. It prints one line, ``softmax: 6 checks passed``, or the case
+gradient check where there is a gradient. It prints one line, ``softmax: 5 checks passed``, or the case
 that failed and a hint that says what is probably wrong::
 
     >>> nnlib.checks.check_softmax(my_softmax)
@@ -10,8 +10,8 @@ that failed and a hint that says what is probably wrong::
       Hint: your rows do not sum to 1 but your columns do: sum over axis=1 (one row per example), keepdims=True.
 
 A function still stubbed with ``raise NotImplementedError()`` gets "not implemented yet", not a
-traceback. Each check returns ``True`` or ``False`` as well (end the line with ``;`` in a notebook to
-print only the message).
+traceback. Each check also returns a ``CheckResult``, true if every case passed, which a notebook does not
+display (the printed line is the output).
 
 | check | piece (notebook) | signature checked |
 |---|---|---|
@@ -23,6 +23,7 @@ print only the message).
 | ``check_forward_backward`` | 04 | ``forward(params, X) -> (A, cache)``, ``backward(params, cache, Y) -> grads`` |
 | ``check_he`` | 05 | ``he(n_in, n_out, rng) -> (W, b)`` |
 | ``check_minibatches`` | 06 | ``minibatches(X, Y, batch_size, rng)`` yields ``(X_batch, Y_batch)`` |
+| ``check_train_epoch`` | 06 | ``train_epoch(model, X, Y, optimizer, batch_size, rng) -> float``, the epoch's mean loss |
 | ``check_momentum`` | 07 | ``MyMomentum(lr, beta)`` with ``.step(params, grads)``, EMA form |
 | ``check_layer`` | 09 | a layer class: ``forward(X, training) -> (out, cache)``, ``backward(dout, cache) -> dX``, ``.grads`` |
 | ``check_adam`` | 10 | ``MyAdam(lr, beta1, beta2, eps)`` with ``.step(params, grads)`` |
@@ -36,9 +37,9 @@ import numpy as np
 from .functional import sigmoid as _sigmoid, softmax as _softmax   # the references the checks compare with
 from .gradcheck import numerical_gradient, rel_error
 
-__all__ = ["check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
-           "check_forward_backward", "check_he", "check_minibatches", "check_momentum", "check_layer",
-           "check_adam"]
+__all__ = ["CheckResult", "check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
+           "check_forward_backward", "check_he", "check_minibatches", "check_train_epoch", "check_momentum",
+           "check_layer", "check_adam"]
 
 
 class _Fail(Exception):
@@ -47,29 +48,50 @@ class _Fail(Exception):
         self.hint = hint
 
 
-def _run(name: str, cases, hint_on_error: str = "") -> bool:
-    """Run ``cases`` (pairs of a description and a function of no arguments) and print the verdict."""
+class CheckResult:
+    """What a check returns: true when every case passed (``bool(result)``, ``result.passed``), and the message it printed.
+
+    In a notebook a check's value is not displayed (the printed line says it all), so a cell may end with the
+    call, with or without ``;``; the same holds when nbval runs the cell.
+    """
+
+    def __init__(self, passed: bool, message: str):
+        self.passed, self.message = passed, message
+
+    def __bool__(self):
+        return self.passed
+
+    def __repr__(self):
+        return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self):
+        """Show nothing: the check has printed its message already."""
+
+
+def _run(name: str, cases, hint_on_error: str = "") -> CheckResult:
+    """Run ``cases`` (pairs of a description and a function of no arguments), print the verdict and return it."""
     for passed, (what, case) in enumerate(cases):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", RuntimeWarning)     # overflow, 0 * log(0), ...
                 case()
         except NotImplementedError:
-            print(f"{name}: not implemented yet. Replace `raise NotImplementedError()` with your code, "
-                  f"run that cell, then this check again.")
-            return False
+            return _verdict(False, f"{name}: not implemented yet. Replace `raise NotImplementedError()` with your "
+                                   f"code, run that cell, then this check again.")
         except _Fail as failure:
-            print(f'{name}: failed on "{what}".\n  Hint: {failure.hint}')
-            return False
+            return _verdict(False, f'{name}: failed on "{what}".\n  Hint: {failure.hint}')
         except RuntimeWarning as warning:
-            print(f'{name}: failed on "{what}": NumPy warned "{warning}".\n  Hint: {_warning_hint(name, warning)}')
-            return False
+            return _verdict(False, f'{name}: failed on "{what}": NumPy warned "{warning}".\n'
+                                   f'  Hint: {_warning_hint(name, warning)}')
         except Exception as error:   # the learner's code raised: say where, without a deep traceback
-            print(f'{name}: failed on "{what}": your code raised {type(error).__name__}: {error}\n'
-                  f"  Hint: {hint_on_error or 'run your function on a small input yourself and compare with the math above.'}")
-            return False
-    print(f"{name}: {passed + 1} checks passed")
-    return True
+            return _verdict(False, f'{name}: failed on "{what}": your code raised {type(error).__name__}: {error}\n'
+                                   f"  Hint: {hint_on_error or 'run your function on a small input yourself and compare with the math above.'}")
+    return _verdict(True, f"{name}: {passed + 1} checks passed")
+
+
+def _verdict(passed: bool, message: str) -> CheckResult:
+    print(message)
+    return CheckResult(passed, message)
 
 
 def _warning_hint(name, warning) -> str:
@@ -101,7 +123,7 @@ def _shape(out, expected, hint_transposed: str):
 
 # -- 01 -------------------------------------------------------------------------------------------
 
-def check_one_hot(one_hot) -> bool:
+def check_one_hot(one_hot) -> CheckResult:
     """``one_hot(y, num_classes=10)``: rows are examples, a single 1 in column ``y[i]``, floats."""
     y = np.array([3, 0, 9, 3, 7])
 
@@ -140,7 +162,7 @@ def check_one_hot(one_hot) -> bool:
 
 # -- 02 -------------------------------------------------------------------------------------------
 
-def check_sigmoid(sigmoid) -> bool:
+def check_sigmoid(sigmoid) -> CheckResult:
     """``sigmoid(Z)``: elementwise 1 / (1 + exp(-Z)), any shape, no overflow for |Z| = 1000."""
     Z = np.linspace(-8, 8, 17).reshape(1, 17)
 
@@ -161,7 +183,7 @@ def check_sigmoid(sigmoid) -> bool:
     return _run("sigmoid", [("values on [-8, 8]", values), ("z = -1000 and 1000 without overflow", extremes)])
 
 
-def check_softmax(softmax) -> bool:
+def check_softmax(softmax) -> CheckResult:
     """``softmax(Z)``: row-wise on (N, C), rows sum to 1, no overflow for logits of 1000."""
     rng = np.random.default_rng(1)
     Z = rng.normal(size=(4, 3)) * 3
@@ -197,7 +219,7 @@ def check_softmax(softmax) -> bool:
                             ("values", values), ("logits of 1000", large_logits), ("a single row", one_row)])
 
 
-def check_cross_entropy(cross_entropy) -> bool:
+def check_cross_entropy(cross_entropy) -> CheckResult:
     """``cross_entropy(P, Y)``: mean over rows of -sum(Y * log P); finite when P has zeros where Y = 0."""
     rng = np.random.default_rng(2)
     P = _softmax(rng.normal(size=(5, 4)))
@@ -233,12 +255,15 @@ def _rel(a, b) -> float:
     return rel_error(a, b) if np.shape(a) == np.shape(b) else np.inf
 
 
-def _grad_hint(key, mine, ref, N=None) -> str:
+def _grad_hint(key, mine, ref, N=None, example=False) -> str:
+    """The hint for a gradient that differs from the numerical one; ``example``: worded for one example (03)."""
     mine, ref = np.asarray(mine, dtype=np.float64), np.asarray(ref, dtype=np.float64)
     if mine.shape != ref.shape:
         if mine.shape == ref.shape[::-1]:
             return (f"d{key} has shape {mine.shape}, the transpose of {key}'s {ref.shape}: a gradient has its "
-                    f"parameter's shape. For dW write A_prev.T @ dZ, not dZ.T @ A_prev.")
+                    f"parameter's shape. For dW write "
+                    + ("np.outer(a_prev, delta), not np.outer(delta, a_prev)." if example else
+                       "A_prev.T @ dZ, not dZ.T @ A_prev."))
         return f"d{key} has shape {mine.shape} but {key} has shape {ref.shape}: a gradient has its parameter's shape."
     if N and np.allclose(mine, ref * N, rtol=1e-4, atol=1e-10):
         return f"d{key} is {N} times too large: the loss is a mean over the batch, so dW should be divided by N."
@@ -246,12 +271,15 @@ def _grad_hint(key, mine, ref, N=None) -> str:
         return f"d{key} is {N} times too small: divide by N once (dZ of the output), not again in every layer."
     if np.allclose(mine, -ref, rtol=1e-4, atol=1e-10):
         return f"d{key} has the wrong sign: the output layer's dZ is P - Y, not Y - P."
+    passed = ("W @ delta (W maps a layer's input to its output, so going back it is W, not W.T, for a "
+              "column of deltas), times the sigmoid's derivative a * (1 - a)" if example else
+              "dZ @ W.T (W's transpose), times the activation's derivative at that layer's Z")
     return (f"d{key} differs from the numerical gradient (relative error {_rel(mine, ref):.1e}; a correct one is "
             f"below 1e-6). Check the chain rule one layer at a time, starting from the output: the gradient "
-            f"passed back is dZ @ W.T (W's transpose), times the activation's derivative at that layer's Z.")
+            f"passed back is {passed}.")
 
 
-def check_backward_example(forward_example, backward_example) -> bool:
+def check_backward_example(forward_example, backward_example) -> CheckResult:
     """Per-example backprop of a sigmoid/sigmoid/softmax network (03), against a numerical gradient.
 
     ``forward_example(params, x) -> (a3, cache)``; ``backward_example(params, cache, y) -> grads`` with y
@@ -276,7 +304,7 @@ def check_backward_example(forward_example, backward_example) -> bool:
             raise _Fail(f"your gradients lack {missing}: return one per parameter, keyed like params.")
         for k in params:
             if np.shape(grads[k]) != params[k].shape:
-                raise _Fail(_grad_hint(k, grads[k], params[k]))
+                raise _Fail(_grad_hint(k, grads[k], params[k], example=True))
 
     def numerical():
         a3, cache = forward_example(params, x)
@@ -284,7 +312,7 @@ def check_backward_example(forward_example, backward_example) -> bool:
         for k in ["W3", "b3", "W2", "b2", "W1", "b1"]:
             ref = numerical_gradient(loss, params[k])
             if _rel(grads[k], ref) > 1e-5:
-                raise _Fail(_grad_hint(k, grads[k], ref) if k.startswith("W") else
+                raise _Fail(_grad_hint(k, grads[k], ref, example=True) if k.startswith("W") else
                             f"d{k} differs from the numerical gradient: d{k} is the layer's delta itself "
                             f"(a bias's input is 1).")
 
@@ -292,14 +320,14 @@ def check_backward_example(forward_example, backward_example) -> bool:
                                      ("every gradient against a numerical gradient", numerical)])
 
 
-def check_forward_backward(forward, backward) -> bool:
+def check_forward_backward(forward, backward) -> CheckResult:
     """Vectorised backprop for any depth (04), against a numerical gradient, on batches of several rows.
 
     ``forward(params, X) -> (P, cache)`` for a ReLU network with a softmax output and
     ``backward(params, cache, Y) -> grads`` for the mean cross-entropy over the batch.
     """
     rng = np.random.default_rng(4)
-    sizes, N = [5, 4, 3, 3], 4
+    sizes, N = [5, 4, 3, 2], 4      # no square W: dW = dZ.T @ A_prev has the wrong shape, dZ @ W fails
 
     def make(sizes):
         params = {}
@@ -309,7 +337,7 @@ def check_forward_backward(forward, backward) -> bool:
         return params
 
     params = make(sizes)
-    X, Y = rng.normal(size=(N, 5)), np.eye(3)[[0, 2, 1, 2]]
+    X, Y = rng.normal(size=(N, 5)), np.eye(2)[[0, 1, 1, 0]]
 
     def loss():
         P, _ = forward(params, X)
@@ -317,13 +345,19 @@ def check_forward_backward(forward, backward) -> bool:
 
     def forward_shape():
         P, _ = forward(params, X)
-        _shape(P, (N, 3), "Rows are examples: X is (N, n_in) and X @ W1 is (N, n_1).")
+        _shape(P, (N, 2), "Rows are examples: X is (N, n_in) and X @ W1 is (N, n_1).")
         if not np.allclose(np.sum(P, axis=1), 1):
             raise _Fail("the output rows must sum to 1: apply softmax to the last layer only, row-wise.")
 
     def numerical():
         P, cache = forward(params, X)
-        grads = backward(params, cache, Y)
+        try:
+            grads = backward(params, cache, Y)
+        except ValueError as error:
+            if "mismatch" in str(error) or "not aligned" in str(error):
+                raise _Fail(f"backward raised ValueError: {error}. The gradient passed back is dZ @ W.T (W's "
+                            f"transpose), of shape (N, units of the layer below), and dW = A_prev.T @ dZ.") from None
+            raise
         for k in sorted(params, key=lambda k: (-int(k[1:]), k)):
             if k not in grads:
                 raise _Fail(f"your gradients lack {k}: return one per parameter, keyed like params.")
@@ -336,7 +370,7 @@ def check_forward_backward(forward, backward) -> bool:
 
     def depth():
         nonlocal params
-        saved, params = params, make([5, 4, 4, 4, 3])
+        saved, params = params, make([5, 4, 4, 4, 2])        # square layers: W for W.T gives wrong values
         try:
             numerical()
         finally:
@@ -349,7 +383,7 @@ def check_forward_backward(forward, backward) -> bool:
 
 # -- 05 -------------------------------------------------------------------------------------------
 
-def check_he(he) -> bool:
+def check_he(he) -> CheckResult:
     """``he(n_in, n_out, rng) -> (W, b)``: W ~ N(0, 2 / n_in) of shape (n_in, n_out), b zeros."""
     def shapes():
         W, b = he(784, 200, np.random.default_rng(0))
@@ -360,12 +394,12 @@ def check_he(he) -> bool:
     def spread():
         W, _ = he(784, 200, np.random.default_rng(0))
         std, target = float(np.std(W)), np.sqrt(2 / 784)
-        for wrong, hint in ((np.sqrt(1 / 784), "use sqrt(2 / n_in): ReLU zeroes about half its inputs, and the 2 "
+        for wrong, hint in ((np.sqrt(1 / 784), "Use sqrt(2 / n_in): ReLU zeroes about half its inputs, and the 2 "
                                                "makes up for it (sqrt(1 / n_in) is LeCun's rule)."),
-                            (np.sqrt(2 / 200), "divide by the fan-in n_in (inputs per neuron), not by n_out."),
-                            (2 / 784, "the standard deviation is sqrt(2 / n_in); you used the variance 2 / n_in as "
+                            (np.sqrt(2 / 200), "Divide by the fan-in n_in (inputs per neuron), not by n_out."),
+                            (2 / 784, "The standard deviation is sqrt(2 / n_in); you used the variance 2 / n_in as "
                                       "the scale."),
-                            (np.sqrt(2 / 784 / 3), "draw from a normal distribution (rng.standard_normal); a "
+                            (np.sqrt(2 / 784 / 3), "Draw from a normal distribution (rng.standard_normal); a "
                                                    "uniform(-s, s) has standard deviation s / sqrt(3).")):
             if abs(std - wrong) < 0.03 * wrong and abs(std - target) > 0.03 * target:
                 raise _Fail(f"the standard deviation of W is {std:.4f}; expected sqrt(2 / 784) = {target:.4f}. "
@@ -388,7 +422,7 @@ def check_he(he) -> bool:
 
 # -- 06 -------------------------------------------------------------------------------------------
 
-def check_minibatches(minibatches) -> bool:
+def check_minibatches(minibatches) -> CheckResult:
     """``minibatches(X, Y, batch_size, rng)``: one shuffled epoch, every row once, X and Y rows together."""
     N = 10
     X = np.arange(N * 2, dtype=np.float64).reshape(N, 2)
@@ -427,6 +461,192 @@ def check_minibatches(minibatches) -> bool:
                                 ("X and Y rows stay together", paired), ("shuffled with the given rng", shuffled)])
 
 
+def check_train_epoch(train_epoch) -> CheckResult:
+    """``train_epoch(model, X, Y, optimizer, batch_size, rng) -> float``: one epoch of mini-batch training.
+
+    Runs the learner's loop on a tiny float64 ``nnlib.mlp([4, 3, 10])`` and 10 examples (each its own class),
+    watching every call of ``model.loss_and_grads`` (the rows it sees, the loss it returns) and of
+    ``optimizer.step`` (plain SGD underneath). Expected: one step per batch, ceil(N / batch_size) of them,
+    the last batch smaller; every row once per epoch, in a new order drawn from ``rng``; the parameters of
+    ``model.params`` changed in place by ``optimizer.step``; and the returned loss is the epoch's mean, each
+    batch's loss weighted by its number of rows.
+    """
+    from .networks import mlp      # here, not at the top: nnlib imports this module before its networks
+    from .optim import SGD
+
+    N, size, lr = 10, 4, 0.5
+    ids = np.arange(N)
+    X = np.column_stack([ids / 8, np.random.default_rng(9).normal(size=(N, 3))])   # column 0 names the row
+    Y = np.eye(N)[ids]                                                     # and so does its class
+
+    class Watched:
+        """The model's loss_and_grads and an optimiser's step, each call recorded."""
+
+        def __init__(self):
+            self.model = mlp([4, 3, N], rng=0, dtype=np.float64)
+            self.live = dict(self.model.params)
+            self.calls, self.steps, self.lr = [], [], lr
+            real = self.model.loss_and_grads
+
+            def loss_and_grads(Xb, Yb, *args, **kwargs):
+                loss, grads, out = real(Xb, Yb, *args, **kwargs)
+                rows = np.rint(np.asarray(Xb)[:, 0] * 8).astype(int).tolist()
+                paired = np.array_equal(np.asarray(Yb).argmax(axis=1), Y[rows].argmax(axis=1))
+                self.calls.append((rows, float(loss), {k: np.array(g) for k, g in grads.items()}, paired))
+                return loss, grads, out
+
+            self.model.loss_and_grads = loss_and_grads
+            self._sgd = SGD(lr)
+
+        def step(self, params, grads):
+            live = all(k in params and params[k] is p for k, p in self.live.items())
+            self.steps.append((live, {k: np.array(g) for k, g in grads.items()}, len(self.calls)))
+            self._sgd.step(params, grads)
+
+        def rows(self):
+            return [r for rows, *_ in self.calls for r in rows]
+
+    def epoch(batch_size=size, seed=0):
+        w = Watched()
+        w.loss = train_epoch(w.model, X, Y, w, batch_size, np.random.default_rng(seed))
+        return w
+
+    def steps():
+        w = epoch()
+        n, sizes = len(w.steps), [len(rows) for rows, *_ in w.calls]
+        if n == 0:
+            raise _Fail("optimizer.step was never called: after each batch's loss_and_grads, call "
+                        "optimizer.step(model.params, grads), which updates the parameters in place.")
+        if n == 2 and sorted(sizes) == [4, 4]:
+            raise _Fail("2 steps for 10 rows in batches of 4: the last, smaller batch (2 rows) was dropped. Take "
+                        "a step on every batch that minibatches yields: 4, 4 and then 2 rows.")
+        if n == 1 and len(w.calls) > 1:
+            raise _Fail(f"one step for {len(w.calls)} batches: call optimizer.step inside the loop, once per "
+                        f"batch, not once after it.")
+        if sizes == [N]:
+            raise _Fail(f"one batch of all {N} rows: pass batch_size (here 4) on to minibatches.")
+        if len(w.calls) != n:
+            raise _Fail(f"model.loss_and_grads was called {len(w.calls)} times and optimizer.step {n} times: "
+                        f"one of each per batch (the loss comes with the gradients).")
+        if n != 3 or sorted(sizes) != [2, 4, 4]:
+            raise _Fail(f"10 rows in batches of 4 take ceil(10 / 4) = 3 steps, on batches of 4, 4 and 2 rows; "
+                        f"yours took {n} steps, on batches of {sizes} rows.")
+
+    def every_row_once():
+        w = epoch()
+        seen = sorted(w.rows())
+        if seen != list(range(N)):
+            missing = sorted(set(range(N)) - set(seen))
+            repeated = sorted({r for r in seen if seen.count(r) > 1})
+            if missing and repeated:
+                raise _Fail(f"rows {repeated} were used more than once and rows {missing} never: take every batch "
+                            f"of the epoch from one call of minibatches(X, Y, batch_size, rng), which uses one "
+                            f"permutation of the rows.")
+            if missing:
+                raise _Fail(f"rows {missing} were never used in the epoch: loop over all the batches.")
+            raise _Fail(f"rows {repeated} were used more than once in one epoch: one pass over the batches of "
+                        f"one minibatches(...) call is one epoch.")
+        if not all(paired for *_, paired in w.calls):
+            raise _Fail("the rows of Xb and Yb no longer match: take both from the same batch, "
+                        "for Xb, Yb in minibatches(X, Y, batch_size, rng).")
+
+    def shuffled():
+        order = epoch().rows()
+        if order == sorted(order):
+            raise _Fail("the rows come in their original order: let minibatches shuffle them, with the rng "
+                        "you are given, at every epoch.")
+        if order == epoch(seed=1).rows():
+            raise _Fail("two different rngs gave the same order: pass the rng you are given to minibatches.")
+        w, rng = Watched(), np.random.default_rng(0)
+        train_epoch(w.model, X, Y, w, size, rng)
+        first = w.rows()
+        train_epoch(w.model, X, Y, w, size, rng)
+        if w.rows()[N:] == first:
+            raise _Fail("two epochs with the same rng saw the rows in the same order: pass that rng itself to "
+                        "minibatches, so that each epoch draws a new permutation (a fixed seed such as "
+                        "np.random.default_rng(0) inside train_epoch repeats the order).")
+
+    def in_place():
+        w = epoch()
+        if not all(live for live, *_ in w.steps):
+            raise _Fail("optimizer.step got other arrays than the model's: pass model.params itself, whose "
+                        "arrays the step changes in place (a copy would leave the model as it was).")
+        for live, grads, calls in w.steps:
+            last = w.calls[calls - 1][2] if calls else {}
+            if set(grads) != set(last) or not all(_close(grads[k], last[k], rtol=1e-12, atol=0) for k in last):
+                raise _Fail("optimizer.step must get the gradients that model.loss_and_grads has just returned "
+                            "for this batch, unchanged.")
+        replay = mlp([4, 3, N], rng=0, dtype=np.float64)
+        sgd = SGD(lr)
+        for rows, *_ in w.calls:
+            _, grads, _ = replay.loss_and_grads(X[rows], Y[rows])
+            sgd.step(replay.params, grads)
+        for k, p in replay.params.items():
+            if not _close(w.model.params[k], p, rtol=1e-9, atol=1e-12):
+                raise _Fail(f"after the epoch {k} differs from the same batches stepped one after the other: "
+                            f"call loss_and_grads on the current parameters, then step, batch after batch.")
+
+    def weighted_loss():
+        w = epoch()
+        got = w.loss
+        if got is None:
+            raise _Fail("train_epoch returned None: return the epoch's mean loss, a float.")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            raise _Fail(f"return one number, the epoch's mean loss; yours is {type(got).__name__} "
+                        f"{np.shape(got)}.") from None
+        losses = np.array([loss for _, loss, *_ in w.calls])
+        sizes = np.array([len(rows) for rows, *_ in w.calls])
+        expected = float(losses @ sizes) / N
+
+        def near(value):
+            return np.isclose(got, value, rtol=1e-9, atol=0)
+
+        if near(expected):
+            return
+        if near(losses.mean()):
+            raise _Fail(f"you returned the plain mean of the {len(losses)} batch losses, so the last batch, with "
+                        f"only {sizes[-1]} rows, counts as much as one of {size}. Weight each batch's loss by its "
+                        f"number of rows: the sum of loss * len(Xb), divided by N.")
+        if near(losses @ sizes):
+            raise _Fail(f"divide the sum of loss * len(Xb) by N (the {N} examples), to get a mean per example.")
+        if near(losses.sum()):
+            raise _Fail("you summed the batch losses, each already a mean over its batch: weight each by its "
+                        "number of rows and divide by N.")
+        if near(losses[-1]):
+            raise _Fail("you returned the last batch's loss: return the mean over the whole epoch, each batch's "
+                        "loss weighted by its number of rows.")
+        raise _Fail(f"expected {expected:.6f} (the batch losses weighted by their rows, divided by N = {N}); "
+                    f"got {got:.6f}. Add up loss * len(Xb) with the loss loss_and_grads returned for each batch.")
+
+    def full_batch():
+        ref = mlp([4, 3, N], rng=0, dtype=np.float64)
+        loss, grads, _ = ref.loss_and_grads(X, Y)
+        SGD(lr).step(ref.params, grads)
+        for batch_size in (N, N + 6):
+            w = epoch(batch_size)
+            if len(w.steps) != 1:
+                raise _Fail(f"with batch_size={batch_size} >= N = {N} the whole set is one batch: one epoch is "
+                            f"one step; yours took {len(w.steps)}.")
+            for k, p in ref.params.items():
+                if not _close(w.model.params[k], p, rtol=1e-9, atol=1e-12):
+                    raise _Fail(f"with batch_size={batch_size} >= N one epoch is one full-batch gradient step, "
+                                f"but your {k} differs from it.")
+            if w.loss is None or not np.isclose(float(w.loss), loss, rtol=1e-9, atol=0):
+                raise _Fail(f"with batch_size={batch_size} >= N the epoch's loss is the full-batch loss "
+                            f"{loss:.6f}; yours is {w.loss}.")
+
+    return _run("train_epoch", [("one step per batch: 10 rows in batches of 4 are 3 steps", steps),
+                                ("every row once per epoch, X and Y rows together", every_row_once),
+                                ("shuffled with the given rng, a new order every epoch", shuffled),
+                                ("model.params changed in place by optimizer.step", in_place),
+                                ("the epoch's loss, batch losses weighted by their sizes", weighted_loss),
+                                ("batch_size >= N is one full-batch step", full_batch)],
+                hint_on_error="call model.loss_and_grads(Xb, Yb) and optimizer.step(model.params, grads) for each "
+                              "batch of minibatches(X, Y, batch_size, rng); run your loop on a small X yourself.")
+
+
 # -- 07 and 10: optimisers ------------------------------------------------------------------------
 
 def _trajectory(make, steps, shapes=((3, 2), (2,))):
@@ -442,7 +662,19 @@ def _trajectory(make, steps, shapes=((3, 2), (2,))):
     return out, grads
 
 
-def check_momentum(Momentum) -> bool:
+def _in_place(make):
+    """One step must change the arrays of ``params`` themselves, not put new arrays into the dict."""
+    params = {"p0": np.ones((3, 2)), "p1": np.ones(2)}
+    own = dict(params)
+    make().step(params, {k: np.full(v.shape, 0.5) for k, v in params.items()})
+    for k, array in own.items():
+        if params[k] is not array or np.all(array == 1):
+            raise _Fail(f"the array params[{k!r}] itself must change: update it in place (p -= lr * ..., or "
+                        f"p[...] = ...). Putting a new array into the dict leaves the model's own arrays as they "
+                        f"were (and nnlib's model.params is read-only).")
+
+
+def check_momentum(Momentum) -> CheckResult:
     """``Momentum(lr, beta)`` with ``step(params, grads)`` in place: v = beta v + (1 - beta) g; p -= lr v."""
     lr, beta = 0.1, 0.8
 
@@ -481,10 +713,11 @@ def check_momentum(Momentum) -> bool:
             raise _Fail("two parameters of the same shape share one velocity: keep a separate v for each key.")
 
     return _run("momentum", [("the first step", first_step), ("six steps (v is kept)", remembers),
-                             ("one velocity per parameter", separate)])
+                             ("one velocity per parameter", separate),
+                             ("the parameters change in place", lambda: _in_place(lambda: Momentum(lr, beta)))])
 
 
-def check_adam(Adam) -> bool:
+def check_adam(Adam) -> CheckResult:
     """``Adam(lr, beta1, beta2, eps)`` with ``step(params, grads)``: moments, bias correction with t, in place."""
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
 
@@ -508,8 +741,10 @@ def check_adam(Adam) -> bool:
             if not _close(got[0][k], expected, rtol=1e-5):
                 uncorrected = reference(grads, correct=False)[0][k]
                 if _close(got[0][k], uncorrected):
-                    raise _Fail("your first step is far smaller than lr: without bias correction m and s start "
-                                "near 0. Divide m by (1 - beta1**t) and s by (1 - beta2**t), t counted from 1.")
+                    raise _Fail("your first step is about 3 times lr, where Adam's is lr: without bias correction m "
+                                "and s start near 0, and s (1 - beta2 = 0.001 of g**2) far more so than m (0.1 of g), "
+                                "so m / sqrt(s) is about 0.1 / 0.032. Divide m by (1 - beta1**t) and s by "
+                                "(1 - beta2**t), t counted from 1.")
                 raise _Fail("Adam's first step moves every parameter by lr against the sign of its gradient "
                             "(m_hat / sqrt(s_hat) = g / |g|); yours does not.")
 
@@ -523,12 +758,13 @@ def check_adam(Adam) -> bool:
                                 f"steps; t grows by one per step() call, and the bias corrections use it.")
 
     return _run("adam", [("the first step (bias correction)", first_step),
-                         ("eight steps (m, s and t are kept)", later_steps)])
+                         ("eight steps (m, s and t are kept)", later_steps),
+                         ("the parameters change in place", lambda: _in_place(lambda: Adam(lr, b1, b2, eps)))])
 
 
 # -- 09 -------------------------------------------------------------------------------------------
 
-def check_layer(layer_class, *args, **kwargs) -> bool:
+def check_layer(layer_class, *args, **kwargs) -> CheckResult:
     """A layer class with nnlib's contract, checked against numerical gradients in float64.
 
     ``layer = layer_class(*args, **kwargs)``; ``layer.forward(X, training) -> (out, cache)``;
@@ -562,7 +798,13 @@ def check_layer(layer_class, *args, **kwargs) -> bool:
         X = inputs(layer)
         out, cache = layer.forward(X, True)
         dout = rng.normal(size=np.shape(out))
-        dX = layer.backward(dout, cache)
+        try:
+            dX = layer.backward(dout, cache)
+        except ValueError as error:
+            if "W" in layer.params and ("mismatch" in str(error) or "not aligned" in str(error)):
+                raise _Fail(f"backward raised ValueError: {error}. dX = dout @ W.T has shape (N, n_in): check "
+                            f"for W where W.T belongs (and for X where X.T belongs in dW = X.T @ dout).") from None
+            raise
 
         def f():
             return float(np.sum(layer.forward(X, True)[0] * dout))

@@ -9,8 +9,9 @@ The URL is kept in pyproject.toml (`[project.urls] Repository`), the version in 
 
 - the first code cell of every notebook (`notebooks/NN_*.ipynb`): one canonical setup cell, stored without
   output; nothing else in the notebooks changes (run it twice: the second run changes nothing);
-- the README's badges: "Open in Colab" and "Open in Kaggle" in the notebook table (a row without them gets
-  them), the Binder badge, and `git+URL@vX.Y.Z` install lines in README.md.
+- the README's badges: "Open in Colab" and "Open in Kaggle" in the notebook table and in the table of
+  student copies (`notebooks/student/`; a row without them gets them), the Binder badge, and
+  `git+URL@vX.Y.Z` install lines in README.md.
 
 Badges point at the release tag, not at main, so that the notebook a learner opens is the one whose first
 cell installs the matching nnlib. tests/test_setup_cell.py fails when anything here is out of step.
@@ -37,7 +38,7 @@ from pathlib import Path
 COURSE_REPO = "{url}"  {url_comment}
 RELEASE = "{tag}"
 if importlib.util.find_spec("nnlib") is None:
-    clones = [d for d in (Path.cwd(), Path.cwd().parent) if (d / "nnlib" / "__init__.py").is_file()]
+    clones = [d for d in (Path.cwd(), *Path.cwd().parents[:2]) if (d / "nnlib" / "__init__.py").is_file()]
     clones += [f.parent.parent for f in Path("/kaggle/input").glob("**/nnlib/__init__.py")]
     if clones:  # a clone of the repository (on Kaggle: attached as a data set); use it as it is
         sys.path.insert(0, str(clones[0]))
@@ -65,9 +66,10 @@ if importlib.util.find_spec("nnlib") is None:
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 KAGGLE_BADGE = "https://kaggle.com/static/images/open-in-kaggle.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
-# A row of the README's notebook table, with or without its badge column.
-TABLE_ROW = re.compile(r"^\| \[(?P<stem>\d\d_\w+)\]\(notebooks/(?P=stem)\.ipynb\) \| (?:\[!\[Open in Colab\][^|]*\| )?",
-                       re.M)
+# A row of one of the README's notebook tables (the course's, or the student copies' in notebooks/student/),
+# with or without its badge column.
+TABLE_ROW = re.compile(r"^\| \[(?P<stem>\d\d_\w+)\]\(notebooks/(?P<dir>student/)?(?P=stem)\.ipynb\) \| "
+                       r"(?:\[!\[Open in Colab\][^|]*\| )?", re.M)
 BINDER = re.compile(r"\[!\[Binder\]\(" + re.escape(BINDER_BADGE) + r"\)\]\(https://mybinder\.org/v2/gh/[^)]*\)")
 GIT_INSTALL = re.compile(r"git\+https://github\.com/[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+\w*")
 
@@ -131,8 +133,10 @@ def binder_badge(url: str, version: str) -> str:
 
 
 def updated_readme(text: str, url: str, version: str) -> str:
-    text = TABLE_ROW.sub(lambda m: f"| [{m['stem']}](notebooks/{m['stem']}.ipynb) | "
-                                   f"{badges(url, version, m['stem'] + '.ipynb')} | ", text)
+    def row(m):
+        notebook = (m["dir"] or "") + m["stem"] + ".ipynb"
+        return f"| [{m['stem']}](notebooks/{notebook}) | {badges(url, version, notebook)} | "
+    text = TABLE_ROW.sub(row, text)
     text = BINDER.sub(lambda m: binder_badge(url, version), text)
     return GIT_INSTALL.sub(lambda m: f"git+{url}@{release_tag(version)}", text)
 

@@ -20,8 +20,9 @@ In a student copy:
   markers' indentation;
 - every cell tagged ``solution`` (an exercise's solution, markdown or code) is removed;
 - the stored outputs of the cells that depend on a blanked piece are cleared: the cell holding it, and
-  every later code cell that reads a name the piece defines, or a name defined from one (followed through
-  the notebook); other outputs (data, pictures that use only nnlib) stay;
+  every later code cell that reads a name the piece defines, or a name defined or changed from one
+  (followed statement by statement through the notebook, see ``follow``); a name rebound from elsewhere
+  (``from nnlib import softmax``) is clean again; other outputs (data, pictures that use only nnlib) stay;
 - the checks stay: run on a stub, they say "not implemented yet".
 """
 from __future__ import annotations
@@ -64,16 +65,18 @@ def blank(source: str) -> tuple[str, str]:
 
 
 def _names(tree) -> tuple[set, set]:
-    """(names a piece of code reads, names it binds), at any depth."""
-    reads, binds = set(), set()
+    """(names a piece of code reads, names it binds), at any depth; a comprehension's variables are its own."""
+    reads, binds, own = set(), set(), set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.comprehension):
+            own |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
         if isinstance(node, ast.Name):
             (binds if isinstance(node.ctx, (ast.Store, ast.Del)) else reads).add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             binds.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             binds.update((a.asname or a.name).split(".")[0] for a in node.names)
-    return reads, binds
+    return reads - own, binds - own
 
 
 def _parse(source: str):
@@ -91,23 +94,44 @@ def _solution_lines(source: str) -> set:
     return lines
 
 
-def dependent_binds(source: str, solution_lines=None) -> set:
-    """Names a cell binds at its top level whose values depend on a blanked piece.
+def _stored(node) -> set:
+    """Names whose contents a statement changes without rebinding them: ``x[i] = ...``, ``x.a += ...``."""
+    names = set()
+    for sub in ast.walk(node):
+        targets = (sub.targets if isinstance(sub, ast.Assign) else
+                   [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else [])
+        for target in targets:
+            while isinstance(target, (ast.Subscript, ast.Attribute)):
+                target = target.value
+                if isinstance(target, ast.Name):
+                    names.add(target.id)
+    return names
 
-    With ``solution_lines`` (the marked lines of this cell), only the statements that hold such lines;
-    else every statement. Imports never depend on the learner's code.
+
+def follow(source: str, tainted: set, solution_lines=frozenset()) -> tuple[bool, set]:
+    """Follow one cell's top-level statements in order: (does the cell depend on a blanked piece, tainted after it).
+
+    A statement depends on a piece if it holds marked lines (``solution_lines``), reads a tainted name, or
+    comes after such a statement in the same cell (``t = time.perf_counter() - start`` after the call);
+    the names it binds or changes then become tainted. A statement that does not depend on one cleans
+    the names it rebinds (``from nnlib import softmax`` after the learner's softmax). Imports never
+    depend on the learner's code.
     """
-    binds = set()
+    tainted, depends = set(tainted), False
     for node in _parse(source).body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            continue
-        if solution_lines is not None and not solution_lines & set(range(node.lineno, node.end_lineno + 1)):
-            continue
+        reads, binds = _names(node)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            binds.add(node.name)
+            local = binds | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+            reads, binds = reads - local, {node.name}                 # its locals and arguments stay local
+        marked = bool(solution_lines & set(range(node.lineno, node.end_lineno + 1)))
+        # after a dependent statement, the rest of the cell runs after the learner's code: what it binds may
+        # reflect it (a time measured around the call), so it is tainted too
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) and (marked or depends or reads & tainted):
+            depends = True
+            tainted |= binds | _stored(node)
         else:
-            binds |= _names(node)[1]
-    return binds
+            tainted -= binds
+    return depends, tainted
 
 
 def student_copy(nb):
@@ -123,9 +147,8 @@ def student_copy(nb):
             stubbed = source != cell.source
             if stubbed:
                 solutions.append(removed)
-            reads = _names(_parse(source))[0] if source.strip() else set()
-            if stubbed or reads & tainted:
-                tainted |= dependent_binds(cell.source, _solution_lines(cell.source) if stubbed else None)
+            depends, tainted = follow(cell.source, tainted, _solution_lines(cell.source))
+            if stubbed or depends:
                 cell.source = source
                 cell.outputs, cell.execution_count = [], None
         cells.append(cell)

@@ -16,14 +16,14 @@ def verdict(capsys, check, *pieces):
 
 def passes(capsys, check, *pieces):
     ok, out = verdict(capsys, check, *pieces)
-    assert ok is True, out
+    assert ok.passed is True, out
     assert "checks passed" in out and "Hint" not in out
     return out
 
 
 def fails(capsys, check, *pieces, hint):
     ok, out = verdict(capsys, check, *pieces)
-    assert ok is False, out
+    assert ok.passed is False, out
     assert "Hint:" in out and hint in out, out
     assert "Traceback" not in out
     return out
@@ -108,7 +108,7 @@ def _backward_example(params, cache, y, transpose=False, bias_wrong=False):
 def test_backward_example(capsys):
     passes(capsys, checks.check_backward_example, _forward_example, _backward_example)
     fails(capsys, checks.check_backward_example, _forward_example,
-          lambda p, c, y: _backward_example(p, c, y, transpose=True), hint="the transpose of W1's")
+          lambda p, c, y: _backward_example(p, c, y, transpose=True), hint="np.outer(a_prev, delta)")
     fails(capsys, checks.check_backward_example, _forward_example,
           lambda p, c, y: _backward_example(p, c, y, bias_wrong=True), hint="a bias's input is 1")
     fails(capsys, checks.check_backward_example, _forward_example,
@@ -134,7 +134,7 @@ def _backward(params, cache, Y, per_layer_N=False, no_N=False, W_for_WT=False, r
         grads[f"b{l}"] = dZ.sum(axis=0)
         if l > 1:
             W = params[f"W{l}"]
-            dA = dZ @ (W if W_for_WT and W.shape[0] == W.shape[1] else W.T)
+            dA = dZ @ (W if W_for_WT else W.T)
             mask = (cache[f"A{l-1}"] > 0.2) if relu_at_A else (cache[f"Z{l-1}"] > 0)
             dZ = dA * mask
     return grads
@@ -148,6 +148,9 @@ def test_forward_backward(capsys):
           hint="4 times too small")
     fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y: _backward(p, c, Y, W_for_WT=True),
           hint="dZ @ W.T (W's transpose)")
+    fails(capsys, checks.check_forward_backward, _forward,      # dW = dZ.T @ A_prev: the transpose of W's shape
+          lambda p, c, Y: {k: (v.T if k[0] == "W" else v) for k, v in _backward(p, c, Y).items()},
+          hint="For dW write A_prev.T @ dZ")
     fails(capsys, checks.check_forward_backward, lambda p, X: (_forward(p, X)[0].T, None), _backward,
           hint="Rows are examples")
 
@@ -195,6 +198,56 @@ def test_minibatches(capsys):
     fails(capsys, checks.check_minibatches, unpaired, hint="shuffle both with the same permutation")
     fails(capsys, checks.check_minibatches, unshuffled, hint="shuffle them with rng.permutation")
     fails(capsys, checks.check_minibatches, with_replacement, hint="exactly once per epoch")
+
+
+# -- the training loop (06) -----------------------------------------------------------------------
+
+def _train_epoch(model, X, Y, optimizer, batch_size, rng, mean_of_means=False, drop_last=False, shuffle=True,
+                 seed=None, copy_params=False, step_once=False):
+    if seed is not None:
+        rng = np.random.default_rng(seed)          # a fresh generator each epoch: the same order every epoch
+    params = {k: v.copy() for k, v in model.params.items()} if copy_params else model.params
+    losses, sizes = [], []
+    for Xb, Yb in nnlib.minibatches(X, Y, batch_size, rng, shuffle=shuffle):
+        if drop_last and len(Xb) < batch_size:
+            break
+        loss, grads, _ = model.loss_and_grads(Xb, Yb)
+        if not step_once:
+            optimizer.step(params, grads)
+        losses.append(loss)
+        sizes.append(len(Xb))
+    if step_once:
+        optimizer.step(params, grads)
+    if mean_of_means:
+        return float(np.mean(losses))
+    return float(np.dot(losses, sizes)) / sum(sizes)
+
+
+def _wrong_epoch(**how):
+    return lambda model, X, Y, optimizer, batch_size, rng: _train_epoch(model, X, Y, optimizer, batch_size, rng, **how)
+
+
+def test_train_epoch(capsys):
+    assert passes(capsys, checks.check_train_epoch, _train_epoch).startswith("train_epoch: 6 checks passed")
+    fails(capsys, checks.check_train_epoch, _wrong_epoch(mean_of_means=True), hint="plain mean of the 3 batch losses")
+    fails(capsys, checks.check_train_epoch, _wrong_epoch(drop_last=True),
+          hint="the last, smaller batch (2 rows) was dropped")
+    fails(capsys, checks.check_train_epoch, _wrong_epoch(shuffle=False), hint="the rows come in their original order")
+    fails(capsys, checks.check_train_epoch, _wrong_epoch(seed=0), hint="pass the rng you are given")
+    fails(capsys, checks.check_train_epoch, _wrong_epoch(copy_params=True), hint="pass model.params itself")
+    fails(capsys, checks.check_train_epoch, _wrong_epoch(step_once=True), hint="inside the loop, once per batch")
+
+
+def test_train_epoch_stub_and_error(capsys):
+    ok, out = verdict(capsys, checks.check_train_epoch, stub)
+    assert ok.passed is False and "not implemented yet" in out and "Traceback" not in out
+
+    def unpacks_two(model, X, Y, optimizer, batch_size, rng):
+        for Xb, Yb in nnlib.minibatches(X, Y, batch_size, rng):
+            loss, grads = model.loss_and_grads(Xb, Yb)
+
+    ok, out = verdict(capsys, checks.check_train_epoch, unpacks_two)
+    assert ok.passed is False and "ValueError" in out and "loss_and_grads(Xb, Yb)" in out
 
 
 # -- optimisers -----------------------------------------------------------------------------------
@@ -252,7 +305,7 @@ class _Linear(nnlib.Linear):
     def backward(self, dZ, cache, need_dX=True):
         X, W = cache, self.params["W"]
         dW = X.T @ dZ
-        if self.wrong == "no_transpose_in_dX" and W.shape[0] == W.shape[1]:
+        if self.wrong == "no_transpose_in_dX":
             return dZ @ W
         self.grads = {"W": dZ.T @ X if self.wrong == "dW_transposed" else dW,
                       "b": dZ.mean(axis=0) if self.wrong == "db_mean" else dZ.sum(axis=0)}
@@ -275,6 +328,17 @@ def test_layer(capsys):
     fails(capsys, checks.check_layer, _linear("dW_transposed"), 5, 3, hint="A_prev.T @ dZ")
     fails(capsys, checks.check_layer, _linear("db_mean"), 5, 3, hint="summed over the rows")
     fails(capsys, checks.check_layer, _linear("no_transpose_in_dX"), 4, 4, hint="you used W where its transpose belongs")
+    # not square: dZ @ W fails inside the learner's backward; the hint still names the transpose
+    fails(capsys, checks.check_layer, _linear("no_transpose_in_dX"), 5, 3, hint="W where W.T belongs")
+
+
+def test_a_check_returns_a_result_that_a_notebook_does_not_display(capsys):
+    ok = checks.check_softmax(nnlib.softmax)
+    assert ok and ok.passed and ok.message == capsys.readouterr().out.strip() == "softmax: 5 checks passed"
+    assert repr(ok) == "CheckResult(passed=True)"
+    from IPython.core.formatters import DisplayFormatter
+    assert DisplayFormatter().format(ok) == ({}, {})        # no Out[...]: with or without `;`, under nbval too
+    assert not checks.check_softmax(lambda Z: Z)
     fails(capsys, checks.check_layer, _ReLU, hint="passes where the input Z > 0")
 
 
@@ -288,7 +352,7 @@ def test_layer(capsys):
 ])
 def test_a_stub_is_not_implemented_yet(capsys, check, pieces):
     ok, out = verdict(capsys, check, *pieces)
-    assert ok is False
+    assert ok.passed is False
     assert "not implemented yet" in out and "Traceback" not in out
 
 
@@ -298,10 +362,28 @@ def test_a_layer_stub_is_not_implemented_yet(capsys):
             raise NotImplementedError()
 
     ok, out = verdict(capsys, checks.check_layer, Stub, 4, 3)
-    assert ok is False and "not implemented yet" in out
+    assert ok.passed is False and "not implemented yet" in out
 
 
 def test_an_error_in_the_learners_code_is_reported_with_its_case(capsys):
     ok, out = verdict(capsys, checks.check_softmax, lambda Z: Z.nonexistent())
-    assert ok is False
+    assert ok.passed is False
     assert 'failed on "shape (N, C)"' in out and "AttributeError" in out
+
+
+class _CopyingMomentum:
+    """Right values, but a new array in the dict each step instead of an in-place update."""
+
+    def __init__(self, lr, beta=0.9):
+        self.lr, self.beta, self.v = lr, beta, {}
+
+    def step(self, params, grads):
+        for k in params:
+            self.v[k] = self.beta * self.v.get(k, 0) + (1 - self.beta) * grads[k]
+            params[k] = params[k] - self.lr * self.v[k]
+
+
+def test_an_optimiser_that_replaces_the_arrays_fails_with_the_in_place_hint(capsys):
+    fails(capsys, checks.check_momentum, _CopyingMomentum, hint="update it in place")
+    passes(capsys, checks.check_momentum, nnlib.Momentum)
+    passes(capsys, checks.check_adam, nnlib.Adam)

@@ -77,6 +77,8 @@ def test_readme_has_a_badge_per_notebook_and_every_badge_agrees_with_the_url():
     owner, repo = URL.split("/")[-2:]
     for path in NOTEBOOKS:
         assert course_url.badges(URL, VERSION, path.name) in readme, f"no badges for {path.name}: {FIX}"
+        student = f"student/{path.name}"        # the student copy (For teachers) opens the same way
+        assert course_url.badges(URL, VERSION, student) in readme, f"no badges for {student}: {FIX}"
     assert course_url.binder_badge(URL, VERSION) in readme
     for readme_path in course_url.readmes(ROOT):
         text = readme_path.read_text(encoding="utf-8")

@@ -115,6 +115,105 @@ def test_a_student_copy_stops_at_its_first_stub_and_the_check_says_not_implement
     assert errors[0] == (3, "NotImplementedError")                    # the first cell that runs the stub
 
 
+def test_follow_cleans_a_rebound_name_and_taints_a_changed_container():
+    depends, tainted = make_student.follow("from nnlib import softmax\nprint(softmax)", {"softmax", "P"})
+    assert not depends and tainted == {"P"}                           # nnlib's softmax is not the learner's
+    depends, tainted = make_student.follow("runs = {}\nfor k in range(2):\n    runs[k] = P * k", {"P"})
+    assert depends and tainted == {"P", "runs", "k"}                  # runs was filled from P
+    depends, tainted = make_student.follow("def f(Z):\n    E = Z\n    return E", {"E"})
+    assert not depends and tainted == {"E"}                           # a local of f is not the global E
+    depends, tainted = make_student.follow("g = f(P)\nt = time.time() - start", {"P"})
+    assert depends and tainted == {"P", "g", "t"}                     # t timed the learner's code
+    depends, tainted = make_student.follow("print({k: 1 for k in range(2)})", {"k"})
+    assert not depends and tainted == {"k"}                           # nor is a comprehension's variable
+
+
 @pytest.mark.skipif(not (ROOT / "notebooks" / "student").is_dir(), reason="no student copies built yet")
 def test_the_committed_student_copies_are_current():
     assert make_student.main(["--check"]) == 0
+
+
+# ---- the committed student copies (notebooks/student/) ---------------------------------------------------
+STUDENT = ROOT / "notebooks" / "student"
+COURSE = make_student.course_notebooks()
+# The notebooks in which the learner writes a piece (00 and 08 have none: they read data and compare results).
+WITH_PIECES = ["01", "02", "03", "04", "05", "06", "07", "09", "10"]
+needs_copies = pytest.mark.skipif(not STUDENT.is_dir(), reason="no student copies built yet")
+
+
+def _student(path):
+    return nbformat.read(STUDENT / path.name, as_version=4)
+
+
+def _is_stub(cell):
+    return cell.cell_type == "code" and make_student.STUB[1] in cell.source
+
+
+def _is_check(cell):
+    return cell.cell_type == "code" and "nnlib.checks.check_" in cell.source
+
+
+@needs_copies
+def test_there_is_a_student_copy_of_every_notebook_and_nothing_else():
+    assert sorted(p.name for p in STUDENT.glob("*.ipynb")) == [p.name for p in COURSE]
+
+
+@needs_copies
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.stem)
+def test_a_student_copy_holds_no_solution(path):
+    course = nbformat.read(path, as_version=4)
+    student = _student(path)
+    _, solutions = make_student.student_copy(course)
+    # what the learner may see anyway: every line of the course notebook outside its solutions
+    shown = {line.strip() for cell in course.cells if "solution" not in cell.metadata.get("tags", [])
+             for line in make_student.blank(cell.source)[0].splitlines()}
+    text = "\n".join(cell.source for cell in student.cells)
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+    assert not [c for c in student.cells if "solution" in c.metadata.get("tags", [])]
+    lines = {line.strip() for line in text.splitlines()}
+    for block in solutions:
+        for line in block.splitlines():
+            line = line.strip()
+            if len(line) > 12 and line not in shown:
+                assert line not in lines, f"{path.name}: a line of a solution is in the student copy: {line}"
+
+
+@needs_copies
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.stem)
+def test_every_piece_has_a_stub_followed_by_its_check(path):
+    cells = _student(path).cells
+    stubs = [i for i, c in enumerate(cells) if _is_stub(c)]
+    assert bool(stubs) == (path.name[:2] in WITH_PIECES)
+    for i in stubs:
+        later = [c for c in cells[i + 1:] if c.cell_type == "code"]
+        assert later and (_is_check(later[0]) or _is_stub(later[0])), \
+            f"{path.name}: the code cell after the stub in cell {i} is not a check"
+
+
+@needs_copies
+@pytest.mark.parametrize("path", [p for p in COURSE if p.name[:2] in WITH_PIECES], ids=lambda p: p.stem)
+def test_a_student_copy_stops_at_its_first_stub_and_every_check_says_not_implemented(path):
+    """Run the copy top to bottom until the first error: it must be the first stub's NotImplementedError.
+    Then run only the remaining stubs and checks: each check must say "not implemented yet", no traceback."""
+    nbclient = pytest.importorskip("nbclient")
+    nb = _student(path)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                                     resources={"metadata": {"path": str(STUDENT)}})
+    first_error, checked = None, 0
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or (first_error is not None and not (_is_stub(cell) or _is_check(cell))):
+                continue
+            client.execute_cell(cell, i)
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            if first_error is None and errors:
+                first_error = (i, errors[0].ename)
+                assert errors[0].ename == "NotImplementedError", \
+                    f"{path.name}, cell {i}: {errors[0].ename}: {errors[0].evalue}"
+                assert any(_is_stub(c) for c in nb.cells[:i + 1])
+            elif _is_check(cell):
+                assert not errors and "not implemented yet" in text, f"{path.name}, cell {i}: {text}{errors}"
+                checked += 1
+    assert first_error is not None, f"{path.name} ran to the end without reaching a stub"
+    assert checked >= 1
