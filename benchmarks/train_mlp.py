@@ -12,6 +12,10 @@ with no gathering and no elementwise work. No NumPy training step can be
 faster, so "floor ratio" = nnlib's epoch time / the floor's says how much time
 goes to everything else (shuffling, activations, softmax, the optimiser, Python).
 
+It also times ``bare``: the same training written by hand in bare NumPy, every array preallocated
+and the optimiser working on one flat array (see ``bare_trainer``). Its time above the floor is what
+any NumPy step pays; nnlib's time above bare NumPy's is the cost of its layers, checks and dicts.
+
 With ``--torch`` (PyTorch must be installed; it is not a dependency) the same
 model and schedule also run in PyTorch on the CPU, and the time ratio is printed.
 
@@ -133,6 +137,82 @@ def floor_trainer(data, seed):
     return epoch, lambda: f"{flops / 1e9:.2f} GFLOP per epoch"
 
 
+def bare_trainer(data, seed):
+    """The same training written by hand in bare NumPy: the best a NumPy step can do, for comparison.
+
+    No layers, no checks, no dicts: every array preallocated, every operation in place, and the
+    parameters (and gradients, and momentum buffers) in one flat array each, so the optimiser is
+    five operations per step whatever the depth. It does nnlib's arithmetic operation for
+    operation (the same initial weights, shuffling, log-softmax, ``(P - Y) / n`` and EMA momentum),
+    so after the same epochs its parameters equal nnlib's exactly (``tests/test_benchmark.py``).
+    What it costs above the floor is what any NumPy step pays: gathering the shuffled batch,
+    the elementwise work and the optimiser's passes over memory.
+    """
+    rng = np.random.default_rng(seed)
+    X = np.ascontiguousarray(data.X_train, dtype=np.float32)
+    y = np.asarray(data.y_train, dtype=np.intp)
+    N, L = len(X), len(SIZES) - 1
+    shapes = [s for m, n in zip(SIZES[:-1], SIZES[1:]) for s in ((m, n), (n,))]
+    ends = np.cumsum([int(np.prod(s)) for s in shapes])
+    P, G = np.empty(ends[-1], np.float32), np.empty(ends[-1], np.float32)
+    V, T = np.zeros_like(P), np.empty_like(P)
+    Ps = [P[e - int(np.prod(s)):e].reshape(s) for s, e in zip(shapes, ends)]     # W1, b1, W2, ...
+    Gs = [G[e - int(np.prod(s)):e].reshape(s) for s, e in zip(shapes, ends)]
+    W, b, dW, db = Ps[0::2], Ps[1::2], Gs[0::2], Gs[1::2]
+    init = np.random.default_rng(seed)                         # mlp(SIZES, init="he", rng=seed) draws the same
+    for l, (m, n) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        W[l][...], b[l][...] = nnlib.init.init_layer("he", m, n, init)
+    Xbuf, ybuf = np.empty((BATCH, SIZES[0]), np.float32), np.empty(BATCH, np.intp)
+    bufs = {}
+
+    def buffers(n):                                            # Z of every layer, dA of every hidden layer
+        if n not in bufs:
+            bufs[n] = ([np.empty((n, k), np.float32) for k in SIZES[1:]],
+                       [np.empty((n, k), np.float32) for k in SIZES[1:-1]], np.arange(n))
+        return bufs[n]
+
+    def epoch():
+        order = rng.permutation(N)
+        for begin in range(0, N, BATCH):
+            idx = order[begin:begin + BATCH]
+            n = len(idx)
+            Xb, yb = np.take(X, idx, axis=0, out=Xbuf[:n]), np.take(y, idx, out=ybuf[:n])
+            Z, dA, rows = buffers(n)
+            A = [Xb]
+            for l in range(L):                                 # Z = A @ W + b; A = max(Z, 0) in place
+                np.matmul(A[l], W[l], out=Z[l])
+                Z[l] += b[l]
+                if l < L - 1:
+                    np.maximum(Z[l], 0, out=Z[l])
+                A.append(Z[l])
+            S = Z[-1]                                          # log-softmax, then P, in place
+            S -= S.max(axis=1, keepdims=True)
+            S -= np.log(np.exp(S).sum(axis=1, keepdims=True))
+            np.exp(S, out=S)
+            S[rows, yb] -= 1                                   # dZ = (P - Y) / n
+            S /= n
+            d = S
+            for l in range(L - 1, -1, -1):
+                np.matmul(A[l].T, d, out=dW[l])
+                np.sum(d, axis=0, out=db[l])
+                if l:
+                    d = np.matmul(d, W[l].T, out=dA[l - 1])
+                    d *= A[l] > 0
+            np.multiply(V, BETA, out=V)                        # EMA momentum on all parameters at once
+            np.add(V, np.multiply(G, 1 - BETA, out=T), out=V)
+            np.subtract(P, np.multiply(V, LR, out=T), out=P)
+
+    def predict(X):
+        A = X
+        for l in range(L):
+            A = A @ W[l] + b[l]
+            A = np.maximum(A, 0) if l < L - 1 else A
+        return A.argmax(axis=1)
+
+    epoch.params = Ps                                          # W1, b1, W2, ..., for the tests
+    return epoch, lambda: f"test accuracy {np.mean(predict(data.X_test) == data.y_test):.2%}"
+
+
 def torch_trainer(data, seed):
     import torch
 
@@ -184,7 +264,8 @@ def main(argv=None):
 
     print(environment(args.threads))
     data = nnlib.load_mnist()
-    runs = {"nnlib": nnlib_trainer(data, args.seed), "floor": floor_trainer(data, args.seed)}
+    runs = {"nnlib": nnlib_trainer(data, args.seed), "floor": floor_trainer(data, args.seed),
+            "bare": bare_trainer(data, args.seed)}
     if args.torch:
         try:
             import torch
@@ -209,6 +290,8 @@ def main(argv=None):
         print(f"{name:>6}: {med[name]:.3f} s/epoch (median; min {min(t):.3f}, max {max(t):.3f}), "
               f"total {sum(t):.1f} s, {runs[name][1]()}")
     print(f"floor ratio (nnlib time / matrix products alone, 1.0 is the floor): {med['nnlib'] / med['floor']:.2f}x")
+    print(f"bare NumPy's floor ratio (the same training by hand in bare NumPy / the floor): "
+          f"{med['bare'] / med['floor']:.2f}x; nnlib / bare NumPy: {med['nnlib'] / med['bare']:.2f}x")
     if args.torch:
         ratio = med["torch"] / med["nnlib"]
         print(f"speed ratio (torch time / nnlib time, > 1 means nnlib is faster): {ratio:.2f}")

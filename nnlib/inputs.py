@@ -44,7 +44,9 @@ def as_features(X, n_in: int, dtype=None, name: str = "X") -> np.ndarray:
                          f"load it with load_mnist(normalize=True) or divide by 255")
     # A sum is NaN or infinite whenever one of its terms is, and costs one fast pass; the exact
     # (slower) elementwise test only runs to say where the bad values are (or if the sum overflowed).
-    if not np.isfinite(X.sum()):
+    with np.errstate(over="ignore", invalid="ignore"):      # inf - inf, or an overflow: handled below
+        total = X.sum()
+    if not np.isfinite(total):
         bad = ~np.isfinite(X)
         if bad.any():
             raise ValueError(f"{name} contains NaN or infinite values ({int(bad.sum())} of them, in "

@@ -179,13 +179,14 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
                     f"loss became {loss} at epoch {epoch}, step {step}: training stopped and the parameters "
                     f"and optimiser state were restored to the start of epoch {epoch}. Try a smaller learning "
                     f"rate (it was {optimizer.lr}) or check the inputs.", history)
-            if decayed:
-                grads = dict(grads)
-                for k in decayed:
-                    g = l2 * params[k]
-                    g += grads[k]
-                    grads[k] = g
-            optimizer.step(params, grads)
+            with np.errstate(over="ignore", invalid="ignore"):   # an overflow here shows in the next loss
+                if decayed:
+                    grads = dict(grads)
+                    for k in decayed:
+                        g = l2 * params[k]
+                        g += grads[k]
+                        grads[k] = g
+                optimizer.step(params, grads)
             loss_sum += loss * len(yb)
             correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
         history.seconds.append(time.perf_counter() - start)

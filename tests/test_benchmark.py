@@ -57,3 +57,17 @@ def test_threads_option_sets_the_blas_thread_count(bench):
     finally:
         bench._blas_threads(set_to=before)
     assert bench._blas_threads()[1] == before
+
+
+def test_bare_numpy_does_nnlibs_arithmetic(bench, tiny_mnist):
+    """The hand-written loop is the same training as nnlib.fit: the same parameters after two epochs."""
+    epoch, describe = bench.bare_trainer(tiny_mnist, 3)
+    epoch()
+    epoch()
+    model = nnlib.mlp(bench.SIZES, init="he", rng=3)
+    nnlib.fit(model, tiny_mnist.X_train, tiny_mnist.y_train, nnlib.Momentum(bench.LR, bench.BETA, form="ema"),
+              epochs=2, batch_size=bench.BATCH, rng=np.random.default_rng(3), verbose=False)
+    assert list(model.params) == ["W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4"]
+    for (name, expected), got in zip(model.params.items(), epoch.params):
+        np.testing.assert_array_equal(got, expected, err_msg=name)
+    assert describe() == f"test accuracy {nnlib.accuracy(model.predict_proba(tiny_mnist.X_test), tiny_mnist.y_test):.2%}"

@@ -21,6 +21,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
+ERRORS = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"   # tracebacks and warnings
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)"),
@@ -86,7 +87,17 @@ def test_notebook_09_widgets_render_in_jupyterlab(lab):
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             # The test-set browser: its summary, an image and a prediction label.
             widgets = page.locator(".jupyter-widgets")
-            widgets.get_by_text("mistakes in 10000 images").wait_for(timeout=300_000)
+            # Wait for the summary, or stop at the first traceback (no data, say) instead of timing out.
+            page.wait_for_function(
+                "() => [...document.querySelectorAll(" + json.dumps(ERRORS) + ")].some(e => e.textContent.includes("
+                "'Traceback')) || [...document.querySelectorAll('.jupyter-widgets')].some("
+                "w => w.textContent.includes('mistakes in 10000 images'))", timeout=300_000)
+            tracebacks = [t for t in page.locator(ERRORS).all_text_contents() if "Traceback" in t]
+            if tracebacks:
+                t = tracebacks[0]
+                pytest.fail(f"a cell of {NOTEBOOK} raised in JupyterLab:\n"
+                            + (t if len(t) < 3000 else f"{t[:600]}\n...\n{t[-2000:]}"))
+            widgets.get_by_text("mistakes in 10000 images").wait_for(timeout=10_000)
             widgets.get_by_text("predicted").first.wait_for(timeout=60_000)
             widgets.get_by_text("draw a digit on the grid").wait_for(timeout=120_000)
             images = page.locator(".jupyter-widgets img")
