@@ -22,7 +22,7 @@ model and schedule also run in PyTorch on the CPU, and the time ratio is printed
 All timings alternate epoch by epoch in one process (the order rotating each
 epoch), so they share the machine's conditions; medians are reported.
 
-    python benchmarks/train_mlp.py [--epochs 20] [--torch] [--threads N]    # --epochs 3 for a quick look
+    python benchmarks/train_mlp.py [--epochs 20] [--torch] [--threads N] [--parts]    # --epochs 3 for a quick look
 """
 from __future__ import annotations
 
@@ -137,7 +137,10 @@ def floor_trainer(data, seed):
     return epoch, lambda: f"{flops / 1e9:.2f} GFLOP per epoch"
 
 
-def bare_trainer(data, seed):
+LEAVE_OUT = ("gather", "elementwise", "optimiser")
+
+
+def bare_trainer(data, seed, leave_out=None):
     """The same training written by hand in bare NumPy: the best a NumPy step can do, for comparison.
 
     No layers, no checks, no dicts: every array preallocated, every operation in place, and the
@@ -147,7 +150,14 @@ def bare_trainer(data, seed):
     so after the same epochs its parameters equal nnlib's exactly (``tests/test_benchmark.py``).
     What it costs above the floor is what any NumPy step pays: gathering the shuffled batch,
     the elementwise work and the optimiser's passes over memory.
+
+    ``leave_out`` (one of ``LEAVE_OUT``, for ``--parts``) drops one of those to time what it costs:
+    "gather" takes the batches in order as contiguous slices, "elementwise" skips the biases, ReLU
+    and its mask, "optimiser" skips the update. The result is then no longer the same training.
     """
+    if leave_out not in (None, *LEAVE_OUT):
+        raise ValueError(f"leave_out must be one of {LEAVE_OUT} or None, got {leave_out!r}")
+    elementwise = leave_out != "elementwise"
     rng = np.random.default_rng(seed)
     X = np.ascontiguousarray(data.X_train, dtype=np.float32)
     y = np.asarray(data.y_train, dtype=np.intp)
@@ -172,17 +182,28 @@ def bare_trainer(data, seed):
         return bufs[n]
 
     def epoch():
+        if leave_out is None:
+            steps()
+        else:
+            with np.errstate(all="ignore"):                    # without ReLU, lr 0.5 overflows: times only
+                steps()
+
+    def steps():
         order = rng.permutation(N)
         for begin in range(0, N, BATCH):
             idx = order[begin:begin + BATCH]
             n = len(idx)
-            Xb, yb = np.take(X, idx, axis=0, out=Xbuf[:n]), np.take(y, idx, out=ybuf[:n])
+            if leave_out == "gather":
+                Xb, yb = X[begin:begin + n], y[begin:begin + n]
+            else:
+                Xb, yb = np.take(X, idx, axis=0, out=Xbuf[:n]), np.take(y, idx, out=ybuf[:n])
             Z, dA, rows = buffers(n)
             A = [Xb]
             for l in range(L):                                 # Z = A @ W + b; A = max(Z, 0) in place
                 np.matmul(A[l], W[l], out=Z[l])
-                Z[l] += b[l]
-                if l < L - 1:
+                if elementwise:
+                    Z[l] += b[l]
+                if l < L - 1 and elementwise:
                     np.maximum(Z[l], 0, out=Z[l])
                 A.append(Z[l])
             S = Z[-1]                                          # log-softmax, then P, in place
@@ -197,7 +218,10 @@ def bare_trainer(data, seed):
                 np.sum(d, axis=0, out=db[l])
                 if l:
                     d = np.matmul(d, W[l].T, out=dA[l - 1])
-                    d *= A[l] > 0
+                    if elementwise:
+                        d *= A[l] > 0
+            if leave_out == "optimiser":
+                continue
             np.multiply(V, BETA, out=V)                        # EMA momentum on all parameters at once
             np.add(V, np.multiply(G, 1 - BETA, out=T), out=V)
             np.subtract(P, np.multiply(V, LR, out=T), out=P)
@@ -254,6 +278,8 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=20, help="epochs to time (default 20; 3 for a quick look)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--torch", action="store_true", help="also time PyTorch (CPU) on the same schedule")
+    ap.add_argument("--parts", action="store_true",
+                    help="also time bare NumPy without each of: the gather, the elementwise work, the optimiser")
     ap.add_argument("--threads", type=int, default=None,
                     help="set the BLAS (OpenBLAS) and PyTorch thread counts (default: as found)")
     args = ap.parse_args(argv)
@@ -266,6 +292,8 @@ def main(argv=None):
     data = nnlib.load_mnist()
     runs = {"nnlib": nnlib_trainer(data, args.seed), "floor": floor_trainer(data, args.seed),
             "bare": bare_trainer(data, args.seed)}
+    if args.parts:
+        runs.update({f"bare without {part}": bare_trainer(data, args.seed, part) for part in LEAVE_OUT})
     if args.torch:
         try:
             import torch
@@ -287,8 +315,10 @@ def main(argv=None):
     med = {name: statistics.median(t) for name, t in times.items()}
     for name in names:
         t = times[name]
+        what = runs[name][1]() if name in ("nnlib", "floor", "bare", "torch") else \
+            f"{med['bare'] - med[name]:.3f} s/epoch less than bare NumPy"
         print(f"{name:>6}: {med[name]:.3f} s/epoch (median; min {min(t):.3f}, max {max(t):.3f}), "
-              f"total {sum(t):.1f} s, {runs[name][1]()}")
+              f"total {sum(t):.1f} s, {what}")
     print(f"floor ratio (nnlib time / matrix products alone, 1.0 is the floor): {med['nnlib'] / med['floor']:.2f}x")
     print(f"bare NumPy's floor ratio (the same training by hand in bare NumPy / the floor): "
           f"{med['bare'] / med['floor']:.2f}x; nnlib / bare NumPy: {med['nnlib'] / med['bare']:.2f}x")

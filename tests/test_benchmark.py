@@ -71,3 +71,17 @@ def test_bare_numpy_does_nnlibs_arithmetic(bench, tiny_mnist):
     for (name, expected), got in zip(model.params.items(), epoch.params):
         np.testing.assert_array_equal(got, expected, err_msg=name)
     assert describe() == f"test accuracy {nnlib.accuracy(model.predict_proba(tiny_mnist.X_test), tiny_mnist.y_test):.2%}"
+
+
+@pytest.mark.parametrize("part", ["gather", "elementwise", "optimiser"])
+def test_bare_numpy_without_a_part_trains_differently(bench, tiny_mnist, part):
+    """--parts times bare NumPy without one part: each variant really leaves something out."""
+    full, _ = bench.bare_trainer(tiny_mnist, 0)
+    without, _ = bench.bare_trainer(tiny_mnist, 0, leave_out=part)
+    full()
+    without()
+    W1 = bench.bare_trainer(tiny_mnist, 0)[0].params[0]                 # the initial weights
+    assert not np.array_equal(without.params[0], full.params[0])
+    assert np.array_equal(without.params[0], W1) == (part == "optimiser")
+    with pytest.raises(ValueError, match="leave_out"):
+        bench.bare_trainer(tiny_mnist, 0, leave_out="softmax")
