@@ -163,11 +163,11 @@ def bare_trainer(data, seed, leave_out=None):
     y = np.asarray(data.y_train, dtype=np.intp)
     N, L = len(X), len(SIZES) - 1
     shapes = [s for m, n in zip(SIZES[:-1], SIZES[1:]) for s in ((m, n), (n,))]
-    ends = np.cumsum([int(np.prod(s)) for s in shapes])
-    P, G = np.empty(ends[-1], np.float32), np.empty(ends[-1], np.float32)
+    starts = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
+    P, G = np.empty(starts[-1], np.float32), np.empty(starts[-1], np.float32)
     V, T = np.zeros_like(P), np.empty_like(P)
-    Ps = [P[e - int(np.prod(s)):e].reshape(s) for s, e in zip(shapes, ends)]     # W1, b1, W2, ...
-    Gs = [G[e - int(np.prod(s)):e].reshape(s) for s, e in zip(shapes, ends)]
+    Ps = [P[a:e].reshape(s) for s, a, e in zip(shapes, starts, starts[1:])]     # W1, b1, W2, ...
+    Gs = [G[a:e].reshape(s) for s, a, e in zip(shapes, starts, starts[1:])]
     W, b, dW, db = Ps[0::2], Ps[1::2], Gs[0::2], Gs[1::2]
     init = np.random.default_rng(seed)                         # mlp(SIZES, init="he", rng=seed) draws the same
     for l, (m, n) in enumerate(zip(SIZES[:-1], SIZES[1:])):
@@ -181,50 +181,46 @@ def bare_trainer(data, seed, leave_out=None):
                        [np.empty((n, k), np.float32) for k in SIZES[1:-1]], np.arange(n))
         return bufs[n]
 
-    def epoch():
-        if leave_out is None:
-            steps()
-        else:
-            with np.errstate(all="ignore"):                    # without ReLU, lr 0.5 overflows: times only
-                steps()
+    quiet = {"all": "ignore"} if leave_out else {}             # without ReLU, lr 0.5 overflows: times only
 
-    def steps():
+    def epoch():
         order = rng.permutation(N)
-        for begin in range(0, N, BATCH):
-            idx = order[begin:begin + BATCH]
-            n = len(idx)
-            if leave_out == "gather":
-                Xb, yb = X[begin:begin + n], y[begin:begin + n]
-            else:
-                Xb, yb = np.take(X, idx, axis=0, out=Xbuf[:n]), np.take(y, idx, out=ybuf[:n])
-            Z, dA, rows = buffers(n)
-            A = [Xb]
-            for l in range(L):                                 # Z = A @ W + b; A = max(Z, 0) in place
-                np.matmul(A[l], W[l], out=Z[l])
-                if elementwise:
-                    Z[l] += b[l]
-                if l < L - 1 and elementwise:
-                    np.maximum(Z[l], 0, out=Z[l])
-                A.append(Z[l])
-            S = Z[-1]                                          # log-softmax, then P, in place
-            S -= S.max(axis=1, keepdims=True)
-            S -= np.log(np.exp(S).sum(axis=1, keepdims=True))
-            np.exp(S, out=S)
-            S[rows, yb] -= 1                                   # dZ = (P - Y) / n
-            S /= n
-            d = S
-            for l in range(L - 1, -1, -1):
-                np.matmul(A[l].T, d, out=dW[l])
-                np.sum(d, axis=0, out=db[l])
-                if l:
-                    d = np.matmul(d, W[l].T, out=dA[l - 1])
+        with np.errstate(**quiet):
+            for begin in range(0, N, BATCH):
+                idx = order[begin:begin + BATCH]
+                n = len(idx)
+                if leave_out == "gather":
+                    Xb, yb = X[begin:begin + n], y[begin:begin + n]
+                else:
+                    Xb, yb = np.take(X, idx, axis=0, out=Xbuf[:n]), np.take(y, idx, out=ybuf[:n])
+                Z, dA, rows = buffers(n)
+                A = [Xb]
+                for l in range(L):                                 # Z = A @ W + b; A = max(Z, 0) in place
+                    np.matmul(A[l], W[l], out=Z[l])
                     if elementwise:
-                        d *= A[l] > 0
-            if leave_out == "optimiser":
-                continue
-            np.multiply(V, BETA, out=V)                        # EMA momentum on all parameters at once
-            np.add(V, np.multiply(G, 1 - BETA, out=T), out=V)
-            np.subtract(P, np.multiply(V, LR, out=T), out=P)
+                        Z[l] += b[l]
+                    if l < L - 1 and elementwise:
+                        np.maximum(Z[l], 0, out=Z[l])
+                    A.append(Z[l])
+                S = Z[-1]                                          # log-softmax, then P, in place
+                S -= S.max(axis=1, keepdims=True)
+                S -= np.log(np.exp(S).sum(axis=1, keepdims=True))
+                np.exp(S, out=S)
+                S[rows, yb] -= 1                                   # dZ = (P - Y) / n
+                S /= n
+                d = S
+                for l in range(L - 1, -1, -1):
+                    np.matmul(A[l].T, d, out=dW[l])
+                    np.sum(d, axis=0, out=db[l])
+                    if l:
+                        d = np.matmul(d, W[l].T, out=dA[l - 1])
+                        if elementwise:
+                            d *= A[l] > 0
+                if leave_out == "optimiser":
+                    continue
+                np.multiply(V, BETA, out=V)                        # EMA momentum on all parameters at once
+                np.add(V, np.multiply(G, 1 - BETA, out=T), out=V)
+                np.subtract(P, np.multiply(V, LR, out=T), out=P)
 
     def predict(X):
         A = X
