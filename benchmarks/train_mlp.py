@@ -311,8 +311,8 @@ def main(argv=None):
     med = {name: statistics.median(t) for name, t in times.items()}
     for name in names:
         t = times[name]
-        what = runs[name][1]() if name in ("nnlib", "floor", "bare", "torch") else \
-            f"{med['bare'] - med[name]:.3f} s/epoch less than bare NumPy"
+        what = (f"{med['bare'] - med[name]:.3f} s/epoch less than bare NumPy" if name.startswith("bare without")
+                else runs[name][1]())
         print(f"{name:>6}: {med[name]:.3f} s/epoch (median; min {min(t):.3f}, max {max(t):.3f}), "
               f"total {sum(t):.1f} s, {what}")
     print(f"floor ratio (nnlib time / matrix products alone, 1.0 is the floor): {med['nnlib'] / med['floor']:.2f}x")
