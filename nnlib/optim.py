@@ -1,10 +1,11 @@
 """Optimisers: each a small class that holds its own state and updates parameters in place.
 
-``opt.step(params, grads)`` takes two mappings with matching keys (``W1, b1, ...``) and changes
-the arrays of ``params`` in place; ``grads`` are left as they are. Every hyper-parameter is
-checked when it is set (``opt.lr = -1`` raises). ``state_dict()`` / ``load_state_dict()`` copy the
-running state (momentum buffers, Adam's step count) out and back in, e.g. to undo the steps of
-a diverged epoch (``fit`` does).
+``opt.step(params, grads)`` takes two mappings with matching keys (``W1, b1, ...``) and arrays of
+matching shapes, and changes the arrays of ``params`` in place; ``grads`` are left as they are. Every
+hyper-parameter is checked whenever it is set, at construction or later (``opt.lr = -1`` and
+``opt.beta = 2.0`` raise). ``state_dict()`` / ``load_state_dict()`` copy the running state (momentum
+buffers, Adam's step count) out and back in, e.g. to undo the steps of a diverged epoch (``fit`` does);
+a state of another optimiser or another model is refused with one clear error.
 """
 from __future__ import annotations
 
@@ -17,6 +18,29 @@ from .inputs import fraction, positive_float, positive_int
 __all__ = ["Optimizer", "SGD", "Momentum", "RMSProp", "Adam", "AdamW", "cosine_schedule", "step_schedule"]
 
 
+class Checked:
+    """A hyper-parameter checked whenever it is set: ``beta = Checked(fraction)`` runs
+    ``fraction(value, "beta")`` on ``opt.beta = value``, in ``__init__`` and after it."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else obj.__dict__[self.name]
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = self.check(value, self.name)
+
+
+def _form(value, name):
+    if value not in ("ema", "classical"):
+        raise ValueError(f"{name} must be 'ema' or 'classical', got {value!r}")
+    return value
+
+
 class Optimizer:
     """Base class: the learning rate, per-parameter buffers, and their state dict.
 
@@ -24,7 +48,8 @@ class Optimizer:
     buffer kept between steps (part of the state), ``_scratch(key, like)`` a work array that is not.
     """
 
-    hyper = ()   # names of the hyper-parameters besides lr, for repr
+    hyper = ()      # names of the hyper-parameters besides lr, for repr
+    buffers = ()    # names of the running buffers kept per parameter (the state)
 
     def __init__(self, lr: float):
         self.lr = lr
@@ -42,8 +67,13 @@ class Optimizer:
     def _buffer(self, name, key, like):
         store = self._buffers.setdefault(name, {})
         buf = store.get(key)
-        if buf is None or buf.shape != like.shape:
+        if buf is None:
             buf = store[key] = np.zeros_like(like)
+        elif buf.shape != like.shape:
+            raise ValueError(
+                f"this {type(self).__name__}'s state for {key!r} has shape {buf.shape}, but the parameter has shape "
+                f"{like.shape}: the state belongs to another model. An optimiser keeps state per parameter: "
+                f"make a new one for another model.")
         return buf
 
     def _scratch(self, key, like):
@@ -56,15 +86,51 @@ class Optimizer:
         if params.keys() != grads.keys():
             raise ValueError(f"params and grads have different keys: {sorted(params)} vs {sorted(grads)}")
         for key in params:
+            if np.shape(grads[key]) != np.shape(params[key]):
+                raise ValueError(f"the gradient for {key!r} has shape {np.shape(grads[key])}, but the parameter "
+                                 f"has shape {np.shape(params[key])}: a gradient has its parameter's shape")
+        for name, store in self._buffers.items():        # a loaded state must belong to these parameters
+            if store and store.keys() != params.keys():
+                raise ValueError(f"this {type(self).__name__}'s state holds {name!r} for {sorted(store)}, but the "
+                                 f"parameters are {sorted(params)}: the state belongs to another model")
+        self._count_step()
+        for key in params:
             self._update(key, params[key], grads[key])
 
+    def _count_step(self):
+        """Called once per step, after the inputs were checked (Adam counts its steps here)."""
+
     def state_dict(self) -> dict:
-        """A deep copy of the running state: ``{"buffers": {name: {key: array}}, ...}``."""
-        return {"buffers": copy.deepcopy(self._buffers)}
+        """A deep copy of the running state: ``{"kind": "Momentum", "buffers": {name: {key: array}}, ...}``."""
+        return {"kind": type(self).__name__, "buffers": copy.deepcopy(self._buffers)}
 
     def load_state_dict(self, state: dict):
-        """Replace the running state with a deep copy of ``state`` (from ``state_dict()``)."""
-        self._buffers = copy.deepcopy(state["buffers"])
+        """Replace the running state with a deep copy of ``state`` (from ``state_dict()`` of an optimiser
+        of the same kind). Another kind's state, or one of another model, is refused."""
+        name = type(self).__name__
+        if not isinstance(state, dict) or state.get("kind") != name:
+            got = state.get("kind", "no 'kind'") if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"load_state_dict needs the state_dict() of a {name}, got {got!r}")
+        buffers = state.get("buffers")
+        if not isinstance(buffers, dict) or not set(buffers) <= set(self.buffers) or not all(
+                isinstance(store, dict) and all(isinstance(a, np.ndarray) for a in store.values())
+                for store in buffers.values()):
+            raise ValueError(f"a {name}'s state holds arrays under the buffer names {list(self.buffers)}, "
+                             f"got {buffers if not isinstance(buffers, dict) else sorted(buffers)!r}")
+        keys = [set(store) for store in buffers.values()]
+        if any(k != keys[0] for k in keys):
+            raise ValueError(f"this {name} state's buffers cover different parameters: {[sorted(k) for k in keys]}")
+        for store in buffers.values():
+            for key, a in store.items():
+                shape = self._shape_of(key)
+                if shape is not None and a.shape != shape:
+                    raise ValueError(f"this {name} state holds {key!r} with shape {a.shape}, but this optimiser's "
+                                     f"{key!r} has shape {shape}: the state belongs to another model")
+        self._buffers = copy.deepcopy(buffers)
+
+    def _shape_of(self, key):
+        """The shape this optimiser already keeps for parameter ``key``, or None."""
+        return next((store[key].shape for store in self._buffers.values() if key in store), None)
 
     def __repr__(self):
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k in ("lr", *self.hyper))
@@ -90,12 +156,13 @@ class Momentum(Optimizer):
     """
 
     hyper = ("beta", "form")
+    buffers = ("v",)
+    beta = Checked(fraction)
+    form = Checked(_form)
 
     def __init__(self, lr: float, beta: float = 0.9, form: str = "ema"):
         super().__init__(lr)
-        if form not in ("ema", "classical"):
-            raise ValueError(f"form must be 'ema' or 'classical', got {form!r}")
-        self.beta, self.form = fraction(beta, "beta"), form
+        self.beta, self.form = beta, form
 
     def _update(self, key, p, g):
         # The arithmetic of ``v = beta * v + (1 - beta) * g; p -= lr * v``, operation for operation,
@@ -113,10 +180,13 @@ class RMSProp(Optimizer):
     """``s = rho * s + (1 - rho) * g**2``, ``p -= lr * g / (sqrt(s) + eps)``."""
 
     hyper = ("rho", "eps")
+    buffers = ("s",)
+    rho = Checked(fraction)
+    eps = Checked(positive_float)
 
     def __init__(self, lr: float = 1e-3, rho: float = 0.9, eps: float = 1e-8):
         super().__init__(lr)
-        self.rho, self.eps = fraction(rho, "rho"), positive_float(eps, "eps")
+        self.rho, self.eps = rho, eps
 
     def _update(self, key, p, g):
         s = self._buffer("s", key, p)
@@ -140,25 +210,28 @@ class Adam(Optimizer):
     """
 
     hyper = ("beta1", "beta2", "eps")
+    buffers = ("m", "s")
+    beta1, beta2 = Checked(fraction), Checked(fraction)
+    eps = Checked(positive_float)
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(lr)
-        self.beta1, self.beta2 = fraction(beta1, "beta1"), fraction(beta2, "beta2")
-        self.eps = positive_float(eps, "eps")
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.t = 0
 
-    def step(self, params, grads):
-        if params.keys() != grads.keys():
-            raise ValueError(f"params and grads have different keys: {sorted(params)} vs {sorted(grads)}")
+    def _count_step(self):
         self.t += 1
-        super().step(params, grads)
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "t": self.t}
 
     def load_state_dict(self, state: dict):
+        t = state.get("t") if isinstance(state, dict) else None
+        if isinstance(state, dict) and state.get("kind") == type(self).__name__ and (
+                isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0):
+            raise ValueError(f"a {type(self).__name__}'s state holds its step count 't' (an integer >= 0), got {t!r}")
         super().load_state_dict(state)
-        self.t = int(state["t"])
+        self.t = int(t)
 
     def _update(self, key, p, g):
         m, s = self._buffer("m", key, p), self._buffer("s", key, p)
@@ -189,11 +262,12 @@ class AdamW(Adam):
     """
 
     hyper = ("beta1", "beta2", "eps", "weight_decay")
+    weight_decay = Checked(lambda value, name: positive_float(value, name, allow_zero=True))
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 1e-2):
         super().__init__(lr, beta1, beta2, eps)
-        self.weight_decay = positive_float(weight_decay, "weight_decay", allow_zero=True)
+        self.weight_decay = weight_decay
 
     def _update(self, key, p, g):
         if p.ndim >= 2 and self.weight_decay:

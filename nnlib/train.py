@@ -104,6 +104,65 @@ def _restore(snapshot, params, state, optimizer):
         optimizer.load_state_dict(saved_opt)
 
 
+def _first_non_finite(params):
+    """The name of the first parameter with a NaN or infinite entry, or None."""
+    return next((k for k, p in params.items() if not np.isfinite(p).all()), None)
+
+
+def _diverged(snapshot, model, optimizer, epoch, history, what):
+    """Put the model and optimiser back to ``snapshot``, taken at the start of ``epoch``, and raise."""
+    _restore(snapshot, model.params, getattr(model, "state", {}), optimizer)
+    for values in vars(history).values():    # the history keeps the epochs before the restored one
+        del values[epoch - 1:]
+    raise TrainingDiverged(
+        f"{what}: training stopped and the parameters and optimiser state were restored to the start of epoch "
+        f"{epoch}. Try a smaller learning rate (it was {optimizer.lr}) or check the inputs.", history)
+
+
+def _epoch(model, optimizer, X, Y, y, rng, batch_size, full_batch, kw, decayed, l2, augment, buffers, snapshots,
+           epoch, history):
+    """One epoch of steps; returns (summed loss, correct predictions, seconds)."""
+    params, N = model.params, len(X)
+    start = time.perf_counter()
+    loss_sum, correct = 0.0, 0
+    order = None if full_batch else rng.permutation(N)
+    for step, begin in enumerate(range(0, N, N if full_batch else batch_size), start=1):
+        if full_batch:
+            Xb, Yb, yb = X, Y, y
+        else:
+            Xbuf, Ybuf, ybuf = buffers
+            idx = order[begin:begin + batch_size]
+            n = len(idx)
+            Xb = np.take(X, idx, axis=0, out=Xbuf[:n], mode="clip")
+            Yb = np.take(Y, idx, axis=0, out=Ybuf[:n], mode="clip")
+            yb = np.take(y, idx, out=ybuf[:n], mode="clip")
+        if augment is not None:
+            shape, dtype = Xb.shape, Xb.dtype
+            Xb = augment(Xb, rng)
+            if not isinstance(Xb, np.ndarray) or Xb.shape != shape or Xb.dtype != dtype:
+                got = f"{Xb.shape} {Xb.dtype}" if isinstance(Xb, np.ndarray) else type(Xb).__name__
+                raise ValueError(f"augment(X_batch, rng) must return an array of the batch's shape and dtype, "
+                                 f"{shape} {dtype}; it returned {got}")
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught just below
+            loss, grads, out = model.loss_and_grads(Xb, Yb, **kw)
+        if not np.isfinite(loss):
+            what = f"loss became {loss} at epoch {epoch}, step {step}"
+            if step == 1 and len(snapshots) == 2:   # the parameters the last epoch left behind are already ruined
+                _diverged(snapshots[0], model, optimizer, epoch - 1, history, what)
+            _diverged(snapshots[-1], model, optimizer, epoch, history, what)
+        with np.errstate(over="ignore", invalid="ignore"):   # an overflow here shows in the next loss check
+            if decayed:
+                grads = dict(grads)
+                for k in decayed:
+                    g = l2 * params[k]
+                    g += grads[k]
+                    grads[k] = g
+            optimizer.step(params, grads)
+        loss_sum += loss * len(yb)
+        correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
+    return loss_sum, correct, time.perf_counter() - start
+
+
 def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, rng=0,
         validation=None, verbose=True, print_every: int | None = None, callback=None,
         l2: float = 0.0, lr_schedule=None, augment=None) -> History:
@@ -123,14 +182,27 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     rate. ``augment(X_batch, rng)`` transforms each training batch, e.g. ``nnlib.data.random_shift``;
     it must return a new array (fit reuses the batch's memory for the next batch).
 
-    If the loss becomes NaN or infinite, training stops: the parameters, the model's state and the
-    optimiser's state (momentum buffers, Adam's step count) are put back as they were at the start
-    of that epoch and ``TrainingDiverged`` is raised, carrying the history so far.
+    **Divergence.** If the training loss becomes NaN or infinite, if a step leaves a parameter NaN or
+    infinite (checked after each epoch's last step, so also in full-batch training), or if the
+    validation loss does, training stops: the parameters, the model's state and the optimiser's state
+    (momentum buffers, Adam's step count) are put back as they were at the start of that epoch and
+    ``TrainingDiverged`` is raised, carrying the history of the epochs before it. When the loss is
+    already non-finite at an epoch's first step, the previous epoch did the damage, and the model goes
+    back to the start of that one. Either way the model left behind has finite parameters and a
+    finite training loss.
+
+    **Interruption.** A ``KeyboardInterrupt`` (the stop button) in the middle of an epoch puts the
+    parameters and both states back as they were at the start of that epoch, so no half-applied step is
+    left behind, says so, and is raised again; the history (if you kept a reference through
+    ``callback``) holds the epochs that finished.
     """
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size", allow_none=True)
     print_every = positive_int(print_every, "print_every", allow_none=True) or max(1, epochs // 10)
     l2 = positive_float(l2, "l2", allow_zero=True)
+    for name, f in (("callback", callback), ("lr_schedule", lr_schedule), ("augment", augment)):
+        if f is not None and not callable(f):
+            raise TypeError(f"{name} must be a function (or None), got {f!r}")
     X, Y, y = _data(model, X, Y, "X")
     if validation is not None:
         if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
@@ -144,10 +216,11 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     params = model.params
     state = getattr(model, "state", {})
     decayed = [k for k, p in params.items() if p.ndim >= 2] if l2 else []
+    buffers = None
     if not full_batch:   # each batch is gathered into these buffers: no new arrays per step
-        Xbuf = np.empty((batch_size, X.shape[1]), X.dtype)
-        Ybuf = np.empty((batch_size, Y.shape[1]), Y.dtype)
-        ybuf = np.empty(batch_size, y.dtype)
+        buffers = (np.empty((batch_size, X.shape[1]), X.dtype), np.empty((batch_size, Y.shape[1]), Y.dtype),
+                   np.empty(batch_size, y.dtype))
+    snapshots = []
     for epoch in range(1, epochs + 1):
         if lr_schedule is not None:
             lr = lr_schedule(epoch)
@@ -156,45 +229,30 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
             except ValueError:
                 raise ValueError(f"lr_schedule({epoch}) returned {lr!r}; a learning rate must be positive "
                                  f"and finite") from None
-        snapshot = _snapshot(params, state, optimizer)
-        start = time.perf_counter()
-        loss_sum, correct = 0.0, 0
-        order = None if full_batch else rng.permutation(N)
-        for step, begin in enumerate(range(0, N, N if full_batch else batch_size), start=1):
-            if full_batch:
-                Xb, Yb, yb = X, Y, y
-            else:
-                idx = order[begin:begin + batch_size]
-                n = len(idx)
-                Xb = np.take(X, idx, axis=0, out=Xbuf[:n], mode="clip")
-                Yb = np.take(Y, idx, axis=0, out=Ybuf[:n], mode="clip")
-                yb = np.take(y, idx, out=ybuf[:n], mode="clip")
-            if augment is not None:
-                Xb = augment(Xb, rng)
-            with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught just below
-                loss, grads, out = model.loss_and_grads(Xb, Yb, **kw)
-            if not np.isfinite(loss):
-                _restore(snapshot, params, state, optimizer)
-                raise TrainingDiverged(
-                    f"loss became {loss} at epoch {epoch}, step {step}: training stopped and the parameters "
-                    f"and optimiser state were restored to the start of epoch {epoch}. Try a smaller learning "
-                    f"rate (it was {optimizer.lr}) or check the inputs.", history)
-            with np.errstate(over="ignore", invalid="ignore"):   # an overflow here shows in the next loss
-                if decayed:
-                    grads = dict(grads)
-                    for k in decayed:
-                        g = l2 * params[k]
-                        g += grads[k]
-                        grads[k] = g
-                optimizer.step(params, grads)
-            loss_sum += loss * len(yb)
-            correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
-        history.seconds.append(time.perf_counter() - start)
+        snapshots = [*snapshots[-1:], _snapshot(params, state, optimizer)]   # this epoch's start and the last's
+        snapshot = snapshots[-1]
+        try:
+            loss_sum, correct, seconds = _epoch(model, optimizer, X, Y, y, rng, batch_size, full_batch, kw,
+                                                decayed, l2, augment, buffers, snapshots, epoch, history)
+        except KeyboardInterrupt:
+            _restore(snapshot, params, state, optimizer)
+            print(f"interrupted in epoch {epoch}: the parameters and the optimiser's state are back as they were "
+                  f"at the start of epoch {epoch} ({epoch - 1} epoch(s) finished)", flush=True)
+            raise
+        bad = _first_non_finite(params)
+        if bad is not None:
+            _diverged(snapshot, model, optimizer, epoch, history, f"the last step of epoch {epoch} left {bad} "
+                      f"with NaN or infinite entries")
+        history.seconds.append(seconds)
         history.loss.append(loss_sum / N)
         history.train_acc.append(correct / N)
         line = f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {history.loss[-1]:.4f}  train acc {history.train_acc[-1]:.2%}"
         if validation is not None:
-            val_loss, val_acc = evaluate(model, X_val, Y_val)
+            with np.errstate(over="ignore", invalid="ignore"):   # a non-finite loss is caught just below
+                val_loss, val_acc = evaluate(model, X_val, Y_val)
+            if not np.isfinite(val_loss):
+                _diverged(snapshot, model, optimizer, epoch, history, f"the validation loss became {val_loss} "
+                          f"after epoch {epoch}")
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             line += f"  val loss {val_loss:.4f}  val acc {val_acc:.2%}"

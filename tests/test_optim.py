@@ -210,3 +210,95 @@ def test_schedule_arguments_are_checked():
         cosine_schedule(0.1, epochs=0)
     with pytest.raises(ValueError, match="warmup"):
         cosine_schedule(0.1, epochs=3, warmup=3)
+
+
+@pytest.mark.parametrize("make", [lambda: Momentum(0.1, 0.9), lambda: RMSProp(0.01), lambda: Adam(0.01)])
+def test_loading_a_state_copies_it_both_ways(make):
+    # a shallow load_state_dict would share arrays: steps would change the saved state, and edits of it the optimiser
+    a = make()
+    a.step({"W1": np.ones((3, 2))}, {"W1": np.full((3, 2), 0.5)})
+    saved = a.state_dict()
+    pristine = {name: {k: v.copy() for k, v in store.items()} for name, store in saved["buffers"].items()}
+    b = make()
+    b.load_state_dict(saved)
+    b.step({"W1": np.ones((3, 2))}, {"W1": np.full((3, 2), 3.0)})
+    for name, store in saved["buffers"].items():
+        np.testing.assert_array_equal(store["W1"], pristine[name]["W1"])
+    c = make()
+    c.load_state_dict(saved)
+    for store in saved["buffers"].values():
+        store["W1"][...] = 99.0
+    for name, store in c.state_dict()["buffers"].items():
+        np.testing.assert_array_equal(store["W1"], pristine[name]["W1"])
+
+
+@pytest.mark.parametrize("opt, attr, bad, message", [
+    (Momentum(0.1), "form", "typo", "form must be 'ema' or 'classical'"),
+    (Momentum(0.1), "beta", 2.0, "beta must be in"),
+    (Adam(), "beta1", 1.0, "beta1"),
+    (Adam(), "beta2", -0.5, "beta2"),
+    (Adam(), "eps", 0, "eps"),
+    (RMSProp(), "rho", 1.5, "rho"),
+    (AdamW(), "weight_decay", -1, "weight_decay"),
+])
+def test_hyper_parameters_set_after_construction_are_checked(opt, attr, bad, message):
+    before = getattr(opt, attr)
+    with pytest.raises(ValueError, match=message):
+        setattr(opt, attr, bad)
+    assert getattr(opt, attr) == before
+
+
+def _stepped(make, shape=(3, 2), key="W1"):
+    opt = make()
+    opt.step({key: np.ones(shape)}, {key: np.ones(shape)})
+    return opt
+
+
+@pytest.mark.parametrize("state, message", [
+    ({}, "needs the state_dict\\(\\) of a Momentum, got \"no 'kind'\""),
+    (None, "needs the state_dict\\(\\) of a Momentum, got 'NoneType'"),
+    (_stepped(Adam).state_dict(), "needs the state_dict\\(\\) of a Momentum, got 'Adam'"),
+    ({"kind": "Momentum", "buffers": {"m": {}}}, "buffer names \\['v'\\]"),
+    ({"kind": "Momentum", "buffers": {"v": {"W1": [1, 2]}}}, "buffer names"),
+])
+def test_another_kind_of_state_is_refused(state, message):
+    opt = _stepped(lambda: Momentum(0.1))
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(state)
+    np.testing.assert_array_equal(opt.state_dict()["buffers"]["v"]["W1"], before["buffers"]["v"]["W1"])
+
+
+def test_momentum_state_into_adam_and_a_bad_step_count_are_refused():
+    with pytest.raises(ValueError, match="of a Adam, got 'Momentum'"):
+        Adam().load_state_dict(_stepped(lambda: Momentum(0.1)).state_dict())
+    state = _stepped(Adam).state_dict()
+    for bad in (-1, 1.5, None, True):
+        with pytest.raises(ValueError, match="step count 't'"):
+            Adam().load_state_dict({**state, "t": bad})
+
+
+def test_another_models_state_is_refused():
+    other = _stepped(lambda: Momentum(0.1), shape=(4, 2)).state_dict()
+    opt = _stepped(lambda: Momentum(0.1))                   # already holds W1 of shape (3, 2)
+    with pytest.raises(ValueError, match="shape \\(4, 2\\).*another model"):
+        opt.load_state_dict(other)
+    fresh = Momentum(0.1)                                   # a fresh one cannot tell until its next step
+    fresh.load_state_dict(other)
+    with pytest.raises(ValueError, match="has shape \\(4, 2\\), but the parameter has shape \\(3, 2\\)"):
+        fresh.step({"W1": np.ones((3, 2))}, {"W1": np.ones((3, 2))})
+    fresh = Momentum(0.1)
+    fresh.load_state_dict(_stepped(lambda: Momentum(0.1), key="W9").state_dict())
+    p = {"W1": np.ones((3, 2))}
+    with pytest.raises(ValueError, match="holds 'v' for \\['W9'\\], but the parameters are \\['W1'\\]"):
+        fresh.step(p, {"W1": np.ones((3, 2))})
+    np.testing.assert_array_equal(p["W1"], 1.0)             # nothing was changed
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1), lambda: Momentum(0.1), lambda: Adam()])
+def test_a_gradient_of_the_wrong_shape_is_named(make):
+    opt, p = make(), {"W1": np.ones((3, 2)), "b1": np.zeros(2)}
+    with pytest.raises(ValueError, match="the gradient for 'b1' has shape \\(3,\\), but the parameter has shape \\(2,\\)"):
+        opt.step(p, {"W1": np.ones((3, 2)), "b1": np.ones(3)})
+    np.testing.assert_array_equal(p["W1"], 1.0)            # checked before any parameter changes
+    assert getattr(opt, "t", 0) == 0

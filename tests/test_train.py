@@ -177,3 +177,82 @@ def test_fit_leaves_the_callers_arrays_alone(blobs, rng):
     nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.Momentum(0.1), epochs=2, batch_size=7, verbose=False)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
+
+
+def _params(model):
+    return {k: v.copy() for k, v in model.params.items()}
+
+
+def _assert_params(model, saved):
+    for k, v in saved.items():
+        np.testing.assert_array_equal(model.params[k], v, err_msg=k)
+
+
+def test_a_diverging_last_step_of_an_epoch_is_undone(blobs, rng):
+    # full batch: every step is the last of its epoch, and no loss is computed after it within the epoch
+    X, y = blobs(rng)
+    model = nnlib.mlp([4, 8, 2], rng=0)
+    start = _params(model)
+    with pytest.raises(nnlib.TrainingDiverged, match="the last step of epoch 1 left W1 with NaN or infinite entries"):
+        nnlib.fit(model, X, y, nnlib.SGD(1e300), epochs=1, verbose=False)
+    _assert_params(model, start)
+    # mini-batches whose loss stays finite until the epoch's end: the model is finite after the error
+    model = nnlib.mlp([4, 8, 2], rng=0)
+    with pytest.raises(nnlib.TrainingDiverged) as info:
+        nnlib.fit(model, X, y, nnlib.SGD(1e8), epochs=10, verbose=False)
+    assert all(np.isfinite(p).all() for p in model.params.values())
+    assert np.isfinite(nnlib.evaluate(model, X, y)[0])
+    h = info.value.history
+    assert len(h.loss) < 10 and len(h.loss) == len(h.train_acc) == len(h.seconds)
+
+
+def test_a_non_finite_validation_loss_stops_training(blobs, rng):
+    X, y = blobs(rng)
+    model = nnlib.mlp([4, 8, 2], rng=0)
+    start = _params(model)
+    X_val = np.full((10, 4), 3e38, np.float32)       # finite inputs whose logits overflow
+    with pytest.raises(nnlib.TrainingDiverged, match="validation loss became (inf|nan) after epoch 1"):
+        nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=2, batch_size=20, validation=(X_val, y[:10]), verbose=False)
+    _assert_params(model, start)
+
+
+@pytest.mark.parametrize("name", ["callback", "lr_schedule", "augment"])
+def test_a_callback_that_is_not_a_function_is_refused_up_front(blobs, rng, name):
+    X, y = blobs(rng)
+    model = nnlib.mlp([4, 8, 2], rng=0)
+    start = _params(model)
+    with pytest.raises(TypeError, match=f"{name} must be a function"):
+        nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=1, batch_size=20, verbose=False, **{name: 5})
+    _assert_params(model, start)
+
+
+@pytest.mark.parametrize("augment, message", [
+    (lambda Xb, rng: Xb[:, :3].copy(), r"it returned \(20, 3\) float32"),
+    (lambda Xb, rng: Xb.astype(np.uint8), r"it returned \(20, 4\) uint8"),
+    (lambda Xb, rng: Xb.tolist(), "it returned list"),
+])
+def test_an_augment_that_changes_the_batch_is_named(blobs, rng, augment, message):
+    X, y = blobs(rng)
+    with pytest.raises(ValueError, match="augment\\(X_batch, rng\\) must return an array of the batch's shape and dtype, "
+                                         "\\(20, 4\\) float32; " + message.split("; ")[-1]):
+        nnlib.fit(nnlib.mlp([4, 8, 2], rng=0), X, y, nnlib.SGD(0.1), batch_size=20, augment=augment, verbose=False)
+
+
+def test_an_interrupted_epoch_leaves_no_half_applied_step(blobs, rng, capsys):
+    X, y = blobs(rng)
+    model, opt = nnlib.mlp([4, 8, 2], rng=0), nnlib.Momentum(0.1)
+    nnlib.fit(model, X, y, opt, epochs=1, batch_size=20, verbose=False)
+    after_one, opt_after_one = _params(model), opt.state_dict()
+    calls = []
+
+    def stop_on_the_fourth_batch(Xb, rng):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return Xb.copy()
+
+    with pytest.raises(KeyboardInterrupt):
+        nnlib.fit(model, X, y, opt, epochs=3, batch_size=20, augment=stop_on_the_fourth_batch, verbose=False)
+    _assert_params(model, after_one)
+    np.testing.assert_array_equal(opt.state_dict()["buffers"]["v"]["W1"], opt_after_one["buffers"]["v"]["W1"])
+    assert "interrupted in epoch 1: the parameters and the optimiser's state are back" in capsys.readouterr().out
