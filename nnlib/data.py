@@ -115,7 +115,8 @@ def load_mnist(data_dir=None, *, normalize: bool = True, flatten: bool = True, o
 
 
 def train_val_split(X, y, val_size=10000, rng=0, shuffle: bool = True):
-    """Split off ``val_size`` examples (a count, or a fraction if < 1) for validation.
+    """Split off ``val_size`` examples for validation: a number of rows (an int), or a fraction
+    strictly between 0 and 1 (a float, e.g. 0.2 for a fifth).
 
     Returns ``X_train, y_train, X_val, y_val``; with ``shuffle`` the rows are
     drawn at random with ``rng``, else the last rows become the validation set.
@@ -123,9 +124,18 @@ def train_val_split(X, y, val_size=10000, rng=0, shuffle: bool = True):
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    n_val = int(round(val_size * len(X))) if 0 < val_size < 1 else int(val_size)
-    if not 0 < n_val < len(X):
-        raise ValueError(f"val_size must leave both parts non-empty; got {val_size} for {len(X)} examples")
+    is_count = isinstance(val_size, (int, np.integer)) and not isinstance(val_size, (bool, np.bool_))
+    is_fraction = isinstance(val_size, (float, np.floating)) and 0 < val_size < 1
+    if not (is_count or is_fraction):
+        raise ValueError(f"val_size must be a number of rows (an int, such as 10000) or a fraction strictly "
+                         f"between 0 and 1 (a float, such as 0.2); got {val_size!r}")
+    n_val = int(round(val_size * len(X))) if is_fraction else int(val_size)
+    if n_val < 1:
+        raise ValueError(f"val_size={val_size!r} leaves the validation set empty; it needs at least one of "
+                         f"the {len(X)} rows")
+    if n_val >= len(X):
+        raise ValueError(f"val_size={val_size!r} leaves no rows for training: X has {len(X)} rows and at "
+                         f"least one must stay for training")
     order = as_rng(rng).permutation(len(X)) if shuffle else np.arange(len(X))
     tr, val = order[:-n_val], order[-n_val:]
     return X[tr], y[tr], X[val], y[val]
@@ -167,19 +177,96 @@ def _batches(X, Y, batch_size, order):
             yield X[idx], Y[idx]
 
 
+_CSV_FORMAT = ("An MNIST CSV (Kaggle's format) has one image per line: a label 0..9 (train.csv; test.csv "
+               "has none), then 784 pixels, each a whole number 0..255; a first line of column names "
+               "(label, pixel0, ...) is optional.")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _csv_header(path):
+    """What the first line of the CSV is: 'names' (mostly words: label, pixel0, ...), 'numbers' (pandas'
+    header 0, 1, 2, ... of an unnamed table) or None (mostly numbers: the first example, not a header)."""
+    import pandas as pd
+
+    first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
+                        skip_blank_lines=False).iloc[0].str.strip().tolist()
+    if sum(bool(text) and not _is_number(text) for text in first) > len(first) / 2:
+        return "names"
+    return "numbers" if first == [str(i) for i in range(len(first))] else None
+
+
 def read_mnist_csv(path, normalize: bool = True, dtype=np.float32):
     """Read a Kaggle-style MNIST CSV: an optional ``label`` column, then 784 pixel columns.
 
     Returns ``(X, y)`` with X (N, 784) and y (N,) int64, or None when the file
     has no label column (Kaggle's test.csv).
+
+    The header line is optional: a first line mostly of numbers is the first example (pandas'
+    header 0, 1, 2, ... excepted). Without a header, 785 values per line mean a label, then the pixels.
+    Labels must be whole numbers 0..9 and pixels whole numbers 0..255: anything else (an empty
+    or missing value, text, 3.7, 300) is a ``ValueError`` naming the file, line and column.
+    Blank lines are skipped.
     """
     import pandas as pd
 
-    df = pd.read_csv(path)
-    y = df.pop("label").to_numpy(np.int64) if "label" in df.columns else None
-    if df.shape[1] != 784:
-        raise ValueError(f"{path}: expected 784 pixel columns (plus 'label'), found {df.shape[1]}")
-    X = df.to_numpy(dtype)
+    try:
+        header = _csv_header(path)
+        df = pd.read_csv(path, header=None if header is None else 0, skip_blank_lines=False)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{path} is empty. {_CSV_FORMAT}") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not a readable CSV file ({str(exc).strip()}); every line must have as "
+                         f"many values as the first. {_CSV_FORMAT}") from exc
+    n_cols = df.shape[1]
+    if not isinstance(df.index, pd.RangeIndex):       # pandas made the values beyond the header's names an index
+        raise ValueError(f"{path}: its lines have more values than its header line has names ({n_cols}); "
+                         f"a comma at the end of each line does that. {_CSV_FORMAT}")
+    if header == "names":
+        names = [str(c) for c in df.columns]
+        has_label = "label" in names
+        if n_cols - has_label != 784:
+            unnamed = "" if has_label else ", none named 'label'"
+            raise ValueError(f"{path}: expected 784 pixel columns (plus 'label'), found {n_cols - has_label} in "
+                             f"its header line{unnamed}. {_CSV_FORMAT}")
+    else:
+        has_label = n_cols == 785
+        names = ["label"] * has_label + [f"pixel{i}" for i in range(n_cols - has_label)]
+        if n_cols not in (784, 785):
+            raise ValueError(f"{path}: expected 784 pixel columns (plus one for the label), found {n_cols} "
+                             f"values on its first line. {_CSV_FORMAT}")
+    has_text = not all(pd.api.types.is_numeric_dtype(column) for _, column in df.items())
+    values = (df.apply(pd.to_numeric, errors="coerce") if has_text else df).to_numpy(np.float32)  # text: NaN
+    rows = np.flatnonzero(~np.isnan(values).all(axis=1))       # blank lines are skipped
+    if len(rows) < len(values):
+        values = values[rows]
+    label = names.index("label") if has_label else None
+    top = np.full(n_cols, 255, np.float32)
+    if has_label:
+        top[label] = 9
+    good = (values >= 0) & (values <= top) & (values == np.round(values))    # NaN fails every test
+    if not good.all():
+        bad = np.argwhere(~good)
+        row, col = rows[bad[0, 0]], bad[0, 1]
+        line = row + 1 + (header is not None)
+        text = df.iat[row, col]
+        if pd.isna(text):
+            what = " is empty"
+        elif not _is_number(str(text)):
+            what = f": {str(text)!r} is not a number"
+        else:
+            what = f": {text} is not a whole number 0..{9 if col == label else 255}"
+        more = f" ({len(bad)} values in the file are bad; this is the first.)" if len(bad) > 1 else ""
+        raise ValueError(f"{path}: line {line}, column {col + 1} ({names[col]}){what}.{more} "
+                         f"Correct or delete that line and read the file again. {_CSV_FORMAT}")
+    y = values[:, label].astype(np.int64) if has_label else None
+    X = np.ascontiguousarray(np.delete(values, label, axis=1) if has_label else values, dtype=dtype)
     if normalize:
         X /= 255
     return X, y

@@ -8,6 +8,9 @@ Where nnlib looks, in order:
 3. anything under ``/kaggle/input`` (Kaggle notebooks);
 4. the cache folder ``$XDG_CACHE_HOME/nnlib/mnist`` (default ``~/.cache/nnlib/mnist``).
 
+A folder that cannot be searched (one without permission, say) is skipped, and the
+error, if the file is found nowhere, says so.
+
 A file found nowhere is downloaded into the first folder of the list (1 if
 set, else 4) from the first mirror that answers. Every file, found or
 downloaded, must match the sha256 of its *decompressed* bytes, so a corrupt
@@ -17,17 +20,20 @@ modification time or inode change.
 
 A download goes to a temporary file beside its destination that is checked
 before it takes the file's name (:func:`nnlib.files.atomic_write`), so an
-interrupted or wrong download leaves nothing behind. Any failure of one
-mirror (no answer, a timeout, a server that is not HTTP, an HTTP error, a
-truncated or wrong file) moves on to the next; only when every mirror has
-failed is :class:`MNISTNotFoundError` raised, naming every place looked in
-and every URL tried with the reason it failed.
+interrupted or wrong download leaves nothing behind, not even the folders
+made for it (removed again if still empty). A folder that cannot be created
+or written is an error that says so before any mirror is asked. Any failure
+of one mirror (no answer, a timeout, a server that is not HTTP, an HTTP
+error, a truncated or wrong file) moves on to the next; only when every
+mirror has failed is :class:`MNISTNotFoundError` raised, naming every place
+looked in and every URL tried with the reason it failed.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
 import os
+import tempfile
 import urllib.request
 import zlib
 from pathlib import Path
@@ -147,9 +153,36 @@ def verify(path, expected: str):
     _VERIFIED[key] = sig
 
 
+def _make_folder(folder: Path) -> list:
+    """Create ``folder`` if it is missing and check that a file can be written in it.
+
+    Returns the folders it created, deepest first, for :func:`_remove_empty`. If the folder cannot
+    be created or written, removes what it created and raises the ``OSError``.
+    """
+    created = []
+    try:
+        created = [p for p in [folder, *folder.parents] if not p.exists()]
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError:
+        _remove_empty(created)
+        raise
+    return created
+
+
+def _remove_empty(folders):
+    """Remove each of ``folders`` (deepest first) that is empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:         # not empty, or already gone
+            pass
+
+
 def _download(url: str, dest: Path, expected: str):
-    """Fetch url into dest atomically: a temp file in the same folder, checked, then renamed."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    """Fetch url into dest atomically: a temp file in the same folder, checked, then renamed.
+
+    The folder must exist (:func:`_make_folder`)."""
     with atomic_write(dest) as out:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as resp:
             size = 0
@@ -176,25 +209,50 @@ def find_or_download(name: str, data_dir=None, download: bool = True, mirrors=No
     if name not in checksums:
         raise ValueError(f"unknown file {name!r}; expected one of {sorted(checksums)}")
     dirs = search_dirs(data_dir)
+    looked = []
     for folder in dirs:
-        for path in _candidates(folder, name):
+        try:
+            found = _candidates(folder, name)
+        except OSError as exc:      # e.g. a folder without search permission: the others may hold the file
+            looked.append(f"  {folder} (skipped: it could not be searched: {type(exc).__name__}: {exc})")
+            continue
+        looked.append(f"  {folder}")
+        for path in found:
             verify(path, checksums[name])
             return path
-    target = dirs[0] if (data_dir is not None or os.environ.get(ENV_VAR)) else default_cache_dir()
+    if data_dir is not None or os.environ.get(ENV_VAR):
+        target, source = dirs[0], "data_dir" if data_dir is not None else f"the environment variable {ENV_VAR}"
+    else:
+        target, source = default_cache_dir(), "the cache folder"
+    looked = "\n".join(looked)
+    files = ", ".join(n + ".gz" for n in checksums)
     failures = []
     if download:
-        for mirror in mirrors:
-            url = mirror + name + ".gz"
-            try:
-                _download(url, target / (name + ".gz"), checksums[name])
-                return target / (name + ".gz")
-            except Exception as exc:   # any failure of one mirror is a reason to try the next
-                failures.append(f"  {url}: {type(exc).__name__}: {exc}")
-    looked = "\n".join(f"  {d}" for d in dirs)
+        try:
+            created = _make_folder(target)
+        except OSError as exc:
+            blocker = next((p for p in [target, *target.parents] if os.path.exists(p)), None)
+            why = f"{blocker} is a file, not a folder; " if blocker and not os.path.isdir(blocker) else ""
+            raise MNISTNotFoundError(
+                f"MNIST file {name!r} was not found, and it cannot be downloaded into {target} ({source}): "
+                f"{type(exc).__name__}: {exc}\nLooked in:\n{looked}\n"
+                f"To fix this: {why}pass a folder you can write to as data_dir, or set the environment variable "
+                f"{ENV_VAR} to one; or get the four files ({files}) from any MNIST mirror, put them in any "
+                f"folder and pass that.") from exc
+        try:
+            for mirror in mirrors:
+                url = mirror + name + ".gz"
+                try:
+                    _download(url, target / (name + ".gz"), checksums[name])
+                    return target / (name + ".gz")
+                except Exception as exc:   # any failure of one mirror is a reason to try the next
+                    failures.append(f"  {url}: {type(exc).__name__}: {exc}")
+        finally:
+            _remove_empty(created)      # after a download they hold the file, so they stay
     tried = "\n".join(failures) if failures else "  (downloading was switched off)"
     raise MNISTNotFoundError(
         f"MNIST file {name!r} was not found and could not be downloaded.\n"
         f"Looked in:\n{looked}\nTried:\n{tried}\n"
         f"To fix this: connect to the internet and run again, or get the four files "
-        f"({', '.join(n + '.gz' for n in checksums)}) from any MNIST mirror, put them in {target} "
+        f"({files}) from any MNIST mirror, put them in {target} "
         f"(or any folder, and set the environment variable {ENV_VAR} to it).")

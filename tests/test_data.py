@@ -42,7 +42,7 @@ def test_train_val_split():
     np.testing.assert_array_equal(yv2, np.arange(40, 50))
     with pytest.raises(ValueError, match="rows"):
         train_val_split(X, y[:3])
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="no rows for training"):
         train_val_split(X, y, val_size=50)
 
 

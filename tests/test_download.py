@@ -7,6 +7,7 @@ import re
 import socket
 import threading
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -228,6 +229,7 @@ def test_interrupt_is_not_swallowed(isolated, tiny, server, monkeypatch):
 
     monkeypatch.setattr(download.urllib.request, "urlopen", interrupted)
     target = isolated / "dl"
+    target.mkdir()                      # the user's folder: it stays
     with pytest.raises(KeyboardInterrupt):
         download.find_or_download(NAME, data_dir=target, mirrors=[server, server], checksums=sums)
     assert list(target.iterdir()) == []
@@ -240,7 +242,7 @@ def test_bad_download_leaves_nothing_behind(isolated, tiny, server):
     with pytest.raises(nnlib.MNISTNotFoundError) as err:
         download.find_or_download(NAME, data_dir=target, mirrors=[server], checksums=wrong)
     assert "ChecksumError: the file served is corrupt" in str(err.value)
-    assert list(target.iterdir()) == []
+    assert not target.exists()          # not even the folder it made for the file
 
 
 @pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
@@ -356,3 +358,140 @@ def test_a_downloaded_file_is_not_hashed_again(isolated, tiny, server, monkeypat
     got = download.find_or_download(NAME, data_dir=isolated / "dl", mirrors=[server], checksums=sums)
     assert download.find_or_download(NAME, data_dir=isolated / "dl", mirrors=[], checksums=sums) == got
     assert calls == []
+
+
+# -- a folder that cannot be searched is skipped ---------------------------------------------------
+
+@pytest.fixture
+def unsearchable(monkeypatch):
+    """``unsearchable(folder)``: looking at any path inside ``folder`` raises PermissionError, as it does for
+    a folder without execute permission (chmod has no such effect for root, who runs the tests in CI)."""
+    real_stat = Path.stat
+
+    def stat(self, *args, **kwargs):
+        if any(p in locked for p in Path(os.path.abspath(self)).parents):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    locked = []
+    monkeypatch.setattr(Path, "stat", stat)
+    return locked.append
+
+
+def test_an_unsearchable_folder_is_skipped(isolated, tiny, unsearchable):
+    path, sums, _ = tiny
+    cache = download.default_cache_dir()
+    cache.mkdir(parents=True)
+    os.replace(path, cache / path.name)
+    locked = isolated / "work" / "data"            # data/ beside the parent folder
+    locked.mkdir()
+    unsearchable(locked)
+    assert download.find_or_download(NAME, download=False, checksums=sums) == cache / path.name
+    (cache / path.name).unlink()
+    with pytest.raises(nnlib.MNISTNotFoundError) as err:
+        download.find_or_download(NAME, download=False, checksums=sums)
+    assert f"  {locked} (skipped: it could not be searched: PermissionError" in str(err.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="chmod 000 does not stop root")
+def test_an_unsearchable_folder_is_skipped_for_real(isolated, tiny):
+    path, sums, _ = tiny
+    cache = download.default_cache_dir()
+    cache.mkdir(parents=True)
+    os.replace(path, cache / path.name)
+    locked = isolated / "work" / "data"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        assert download.find_or_download(NAME, download=False, checksums=sums) == cache / path.name
+    finally:
+        locked.chmod(0o755)
+
+
+# -- a failed download leaves no folders behind, and says why it failed ----------------------------
+
+DEAD = ["http://127.0.0.1:9/"]      # nothing listens on the discard port
+
+
+def test_a_failed_download_removes_the_folders_it_made(isolated, tiny, monkeypatch):
+    _, sums, _ = tiny
+    monkeypatch.setenv(download.ENV_VAR, str(isolated / "typo" / "mnist" / "data"))
+    with pytest.raises(nnlib.MNISTNotFoundError, match="connect to the internet"):
+        download.find_or_download(NAME, mirrors=DEAD, checksums=sums)
+    assert not (isolated / "typo").exists()
+
+    monkeypatch.delenv(download.ENV_VAR)                       # the cache folder
+    with pytest.raises(nnlib.MNISTNotFoundError):
+        download.find_or_download(NAME, mirrors=DEAD, checksums=sums)
+    assert not (isolated / "cache").exists()
+
+    (isolated / "mine").mkdir()                                # folders that were there stay
+    with pytest.raises(nnlib.MNISTNotFoundError):
+        download.find_or_download(NAME, data_dir=isolated / "mine" / "new", mirrors=DEAD, checksums=sums)
+    assert (isolated / "mine").is_dir() and list((isolated / "mine").iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["the file", "below the file"])
+def test_a_file_as_data_dir_is_named_as_the_cause(isolated, tiny, server, where):
+    _, sums, _ = tiny
+    notes = isolated / "notes.txt"
+    notes.write_text("keep me")
+    data_dir = notes if where == "the file" else notes / "mnist"
+    with pytest.raises(nnlib.MNISTNotFoundError) as err:
+        download.find_or_download(NAME, data_dir=data_dir, mirrors=[server], checksums=sums)
+    msg = str(err.value)
+    assert f"cannot be downloaded into {data_dir} (data_dir)" in msg
+    assert f"{notes} is a file, not a folder" in msg and "connect to the internet" not in msg
+    assert notes.read_text() == "keep me"
+
+
+def test_a_folder_that_cannot_be_created_is_named_as_the_cause(isolated, tiny, server, monkeypatch):
+    """A read-only parent, simulated: mkdir raises PermissionError (for root it would not)."""
+    _, sums, _ = tiny
+
+    def mkdir(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    monkeypatch.setenv(download.ENV_VAR, str(isolated / "ro" / "mnist"))
+    with pytest.raises(nnlib.MNISTNotFoundError) as err:
+        download.find_or_download(NAME, mirrors=[server], checksums=sums)
+    msg = str(err.value)
+    assert f"cannot be downloaded into {isolated / 'ro' / 'mnist'} (the environment variable" in msg
+    assert "PermissionError" in msg and "a folder you can write to" in msg
+    assert "connect to the internet" not in msg
+
+
+def test_a_folder_that_cannot_be_written_is_named_as_the_cause(isolated, tiny, server, monkeypatch):
+    """A read-only folder, simulated: creating any file in it raises PermissionError (for root it would not)."""
+    _, sums, _ = tiny
+    folder = isolated / "ro"
+    folder.mkdir()
+    real_open = os.open
+
+    def no_files_in_folder(path, *args, **kwargs):
+        if folder in (Path(path), Path(path).parent):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_files_in_folder)
+    with pytest.raises(nnlib.MNISTNotFoundError) as err:
+        download.find_or_download(NAME, data_dir=folder, mirrors=[server], checksums=sums)
+    msg = str(err.value)
+    assert f"cannot be downloaded into {folder} (data_dir): PermissionError" in msg
+    assert "a folder you can write to" in msg and "connect to the internet" not in msg
+    assert folder.is_dir()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="a read-only folder does not stop root")
+def test_a_read_only_parent_is_named_as_the_cause_for_real(isolated, tiny, server):
+    _, sums, _ = tiny
+    parent = isolated / "ro"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        with pytest.raises(nnlib.MNISTNotFoundError) as err:
+            download.find_or_download(NAME, data_dir=parent / "mnist", mirrors=[server], checksums=sums)
+    finally:
+        parent.chmod(0o755)
+    assert "PermissionError" in str(err.value) and "connect to the internet" not in str(err.value)

@@ -67,10 +67,73 @@ def test_failed_first_write_creates_nothing(tmp_path):
 
 
 def test_missing_folder_is_an_error_that_creates_nothing(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        with atomic_write(tmp_path / "no" / "such" / "file.bin") as f:
+    target = tmp_path / "no" / "such" / "file.bin"
+    with pytest.raises(FileNotFoundError) as info:
+        with atomic_write(target) as f:
             f.write(b"x")
     assert list(tmp_path.iterdir()) == []
+    message = str(info.value)
+    assert str(target) in message and f"{tmp_path / 'no'} does not exist" in message and ".part" not in message
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o664])
+def test_replacing_keeps_the_permissions_of_the_old_file(tmp_path, umask, mode):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"old")
+    path.chmod(mode)
+    with atomic_write(path) as f:
+        f.write(b"new")
+    assert path.read_bytes() == b"new" and path.stat().st_mode & 0o777 == mode
+
+
+def test_a_read_only_file_is_not_replaced(tmp_path):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"old")
+    path.chmod(0o444)                   # no write bit: refused even for root, whom os.access lets write
+    with pytest.raises(PermissionError, match="read-only") as info:
+        with atomic_write(path) as f:
+            f.write(b"new")
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == b"old" and path.stat().st_mode & 0o777 == 0o444
+    assert _leftovers(tmp_path, {"m.npz"}) == []
+
+
+def test_a_file_the_user_may_not_write_is_not_replaced(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"old")            # 0o644, but owned by someone else: os.access says no
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, m, **kw: False if Path(p) == path else real_access(p, m, **kw))
+    with pytest.raises(PermissionError, match="read-only"):
+        with atomic_write(path) as f:
+            f.write(b"new")
+    assert path.read_bytes() == b"old"
+    assert _leftovers(tmp_path, {"m.npz"}) == []
+
+
+def test_errors_name_the_target_not_the_temporary_file(tmp_path, monkeypatch):
+    (tmp_path / "m.npz").mkdir()        # os.replace cannot put a file there
+    with pytest.raises(IsADirectoryError) as info:
+        with atomic_write(tmp_path / "m.npz") as f:
+            f.write(b"new")
+    assert str(tmp_path / "m.npz") in str(info.value) and ".part" not in str(info.value)
+    assert _leftovers(tmp_path, {"m.npz"}) == []
+
+    def no_room(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".x.bin.abc.part"))
+    monkeypatch.setattr(files.tempfile, "mkstemp", no_room)    # a folder the user may not write in
+    with pytest.raises(PermissionError) as info:
+        with atomic_write(tmp_path / "x.bin") as f:
+            f.write(b"new")
+    assert str(tmp_path / "x.bin") in str(info.value) and ".part" not in str(info.value)
+
+
+def test_errors_of_the_block_itself_pass_unchanged(tmp_path):
+    """An error of the caller's own (a download's ConnectionError) is not reworded as a write error."""
+    err = ConnectionError("the connection closed")
+    with pytest.raises(ConnectionError) as info:
+        with atomic_write(tmp_path / "x.bin"):
+            raise err
+    assert info.value is err
 
 
 # -- the project's files -------------------------------------------------------------------------
