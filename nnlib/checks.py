@@ -31,11 +31,12 @@ display (the printed line is the output).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
 from .functional import sigmoid as _sigmoid, softmax as _softmax   # the references the checks compare with
-from .gradcheck import numerical_gradient, rel_error
+from .gradcheck import _frozen, numerical_gradient, rel_error
 
 __all__ = ["CheckResult", "check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
            "check_forward_backward", "check_he", "check_minibatches", "check_train_epoch", "check_momentum",
@@ -46,6 +47,82 @@ class _Fail(Exception):
     def __init__(self, hint: str):
         super().__init__(hint)
         self.hint = hint
+
+
+class _Raised(Exception):
+    """An error raised inside the learner's code (``error``): the only kind reported as "your code raised"."""
+
+    def __init__(self, error: Exception):
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.error = error
+
+
+def _yours(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, a call into the learner's code: an error raised there becomes ``_Raised``.
+
+    A stub's NotImplementedError, a NumPy warning and a failed case pass unchanged. The check's own code is
+    never called through here, so an error in it surfaces as itself instead of being blamed on the learner.
+    """
+    try:
+        return fn(*args, **kwargs)
+    except (NotImplementedError, RuntimeWarning, _Fail, _Raised):
+        raise
+    except Exception as error:
+        raise _Raised(error) from error
+
+
+def _theirs(fn, result=None):
+    """The learner's function ``fn`` with every call (and the iteration of an iterator it returns) through ``_yours``;
+    ``result``, if given, checks what it returns (and raises ``_Fail`` if that is not of the right kind)."""
+    def call(*args, **kwargs):
+        out = _yours(fn, *args, **kwargs)
+        if result is not None:
+            out = result(out)
+        return _each(out) if isinstance(out, Iterator) else out
+
+    return call
+
+
+def _each(items):
+    """The items of the learner's iterator, each ``next`` (which runs a generator's body) through ``_yours``."""
+    end = object()
+    while (item := _yours(next, items, end)) is not end:
+        yield item
+
+
+def _what(out) -> str:
+    """A learner's result as a hint names it: None, a tuple of 3 items, an array of shape (5,), a float."""
+    if out is None:
+        return "None"
+    if isinstance(out, (tuple, list)):
+        return f"a {type(out).__name__} of {len(out)} items"
+    if isinstance(out, np.ndarray):
+        return f"an array of shape {out.shape}"
+    return f"a {type(out).__name__}"
+
+
+def _pair(out, must: str, yours: str = "returned"):
+    """``out`` if it is a pair (a tuple or list of two), else a failed case: "{must}; yours {yours} ..."."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise _Fail(f"{must}; yours {yours} {_what(out)}.")
+    return out
+
+
+def _grads(out, name: str):
+    """``out`` if it is a dict (of gradients), else a failed case."""
+    if not isinstance(out, Mapping):
+        raise _Fail(f"{name} must return a dict of gradients keyed like params; yours returned {_what(out)}.")
+    return out
+
+
+def _number(out, must: str) -> float:
+    """``out`` (a loss) as a float if it is one number, else a failed case: "{must}; yours returned ..."."""
+    if np.ndim(out) == 0:
+        try:
+            return float(out)
+        except (TypeError, ValueError):
+            pass
+    raise _Fail(f"{must}; yours returned {_what(out)}.")
 
 
 class CheckResult:
@@ -69,7 +146,11 @@ class CheckResult:
 
 
 def _run(name: str, cases, hint_on_error: str = "") -> CheckResult:
-    """Run ``cases`` (pairs of a description and a function of no arguments), print the verdict and return it."""
+    """Run ``cases`` (pairs of a description and a function of no arguments), print the verdict and return it.
+
+    An error raised in the learner's code (a ``_Raised``) is reported with its case; any other error is the check's
+    own and is raised as it is, not blamed on the learner.
+    """
     for passed, (what, case) in enumerate(cases):
         try:
             with warnings.catch_warnings():
@@ -83,7 +164,8 @@ def _run(name: str, cases, hint_on_error: str = "") -> CheckResult:
         except RuntimeWarning as warning:
             return _verdict(False, f'{name}: failed on "{what}": NumPy warned "{warning}".\n'
                                    f'  Hint: {_warning_hint(name, warning)}')
-        except Exception as error:   # the learner's code raised: say where, without a deep traceback
+        except _Raised as raised:    # the learner's code raised: say where, without a deep traceback
+            error = raised.error
             return _verdict(False, f'{name}: failed on "{what}": your code raised {type(error).__name__}: {error}\n'
                                    f"  Hint: {hint_on_error or 'run your function on a small input yourself and compare with the math above.'}")
     return _verdict(True, f"{name}: {passed + 1} checks passed")
@@ -125,6 +207,7 @@ def _shape(out, expected, hint_transposed: str):
 
 def check_one_hot(one_hot) -> CheckResult:
     """``one_hot(y, num_classes=10)``: rows are examples, a single 1 in column ``y[i]``, floats."""
+    one_hot = _theirs(one_hot)
     y = np.array([3, 0, 9, 3, 7])
 
     def shape():
@@ -150,8 +233,10 @@ def check_one_hot(one_hot) -> CheckResult:
         for bad in (np.array([10]), np.array([-1])):
             try:
                 one_hot(bad)
-            except (ValueError, IndexError):
-                continue
+            except _Raised as raised:
+                if isinstance(raised.error, (ValueError, IndexError)):
+                    continue
+                raise
             raise _Fail(f"one_hot({bad.tolist()}) gave no error. A label of -1 silently becomes class 9 with "
                         "np.eye(10)[y]: check that 0 <= y < num_classes and raise a ValueError.")
 
@@ -164,6 +249,7 @@ def check_one_hot(one_hot) -> CheckResult:
 
 def check_sigmoid(sigmoid) -> CheckResult:
     """``sigmoid(Z)``: elementwise 1 / (1 + exp(-Z)), any shape, no overflow for |Z| = 1000."""
+    sigmoid = _theirs(sigmoid)
     Z = np.linspace(-8, 8, 17).reshape(1, 17)
 
     def values():
@@ -185,6 +271,7 @@ def check_sigmoid(sigmoid) -> CheckResult:
 
 def check_softmax(softmax) -> CheckResult:
     """``softmax(Z)``: row-wise on (N, C), rows sum to 1, no overflow for logits of 1000."""
+    softmax = _theirs(softmax)
     rng = np.random.default_rng(1)
     Z = rng.normal(size=(4, 3)) * 3
 
@@ -221,13 +308,14 @@ def check_softmax(softmax) -> CheckResult:
 
 def check_cross_entropy(cross_entropy) -> CheckResult:
     """``cross_entropy(P, Y)``: mean over rows of -sum(Y * log P); finite when P has zeros where Y = 0."""
+    cross_entropy = _theirs(cross_entropy, lambda out: _number(out, "return one number, the mean over the rows"))
     rng = np.random.default_rng(2)
     P = _softmax(rng.normal(size=(5, 4)))
     Y = np.eye(4)[[0, 3, 1, 1, 2]]
     expected = -np.log(P[np.arange(5), [0, 3, 1, 1, 2]]).mean()
 
     def value():
-        got = float(cross_entropy(P, Y))
+        got = cross_entropy(P, Y)
         if np.isclose(got, -expected):
             raise _Fail("your loss is negative: cross-entropy is -sum(Y * log P); the minus sign makes it >= 0.")
         if np.isclose(got, expected * 5):
@@ -239,7 +327,7 @@ def check_cross_entropy(cross_entropy) -> CheckResult:
     def zeros_elsewhere():
         P0 = np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
         Y0 = np.eye(3)[[0, 1]]
-        got = float(cross_entropy(P0, Y0))
+        got = cross_entropy(P0, Y0)
         if not np.isfinite(got) or not np.isclose(got, np.log(2) / 2, rtol=1e-4):
             raise _Fail(f"for P = {P0.tolist()} the loss is log(2)/2 = 0.3466; you got {got}. A probability of 0 "
                         "where Y = 0 gives 0 * log(0) = nan: clip P to [1e-12, 1] before the log.")
@@ -285,6 +373,9 @@ def check_backward_example(forward_example, backward_example) -> CheckResult:
     ``forward_example(params, x) -> (a3, cache)``; ``backward_example(params, cache, y) -> grads`` with y
     the one-hot label (10,) and grads keyed like params (W1, b1, ..., b3), for the loss -sum(y log a3).
     """
+    forward_example = _theirs(forward_example, lambda out: _pair(out, "forward_example must return a pair (a3, cache)"))
+    backward_example = _theirs(backward_example, lambda out: _grads(out, "backward_example"))
+
     rng = np.random.default_rng(3)
     sizes = [6, 5, 4, 3]
     params = {}
@@ -326,6 +417,9 @@ def check_forward_backward(forward, backward) -> CheckResult:
     ``forward(params, X) -> (P, cache)`` for a ReLU network with a softmax output and
     ``backward(params, cache, Y) -> grads`` for the mean cross-entropy over the batch.
     """
+    forward = _theirs(forward, lambda out: _pair(out, "forward must return a pair (P, cache)"))
+    backward = _theirs(backward, lambda out: _grads(out, "backward"))
+
     rng = np.random.default_rng(4)
     sizes, N = [5, 4, 3, 2], 4      # no square W: dW = dZ.T @ A_prev has the wrong shape, dZ @ W fails
 
@@ -353,8 +447,9 @@ def check_forward_backward(forward, backward) -> CheckResult:
         P, cache = forward(params, X)
         try:
             grads = backward(params, cache, Y)
-        except ValueError as error:
-            if "mismatch" in str(error) or "not aligned" in str(error):
+        except _Raised as raised:
+            error = raised.error
+            if isinstance(error, ValueError) and ("mismatch" in str(error) or "not aligned" in str(error)):
                 raise _Fail(f"backward raised ValueError: {error}. The gradient passed back is dZ @ W.T (W's "
                             f"transpose), of shape (N, units of the layer below), and dW = A_prev.T @ dZ.") from None
             raise
@@ -385,6 +480,8 @@ def check_forward_backward(forward, backward) -> CheckResult:
 
 def check_he(he) -> CheckResult:
     """``he(n_in, n_out, rng) -> (W, b)``: W ~ N(0, 2 / n_in) of shape (n_in, n_out), b zeros."""
+    he = _theirs(he, lambda out: _pair(out, "he must return a pair (W, b)"))
+
     def shapes():
         W, b = he(784, 200, np.random.default_rng(0))
         _shape(W, (784, 200), "W is (n_in, n_out): one row per input, so that X @ W works.")
@@ -424,12 +521,17 @@ def check_he(he) -> CheckResult:
 
 def check_minibatches(minibatches) -> CheckResult:
     """``minibatches(X, Y, batch_size, rng)``: one shuffled epoch, every row once, X and Y rows together."""
+    minibatches = _theirs(minibatches)
     N = 10
     X = np.arange(N * 2, dtype=np.float64).reshape(N, 2)
     Y = np.eye(N)
 
     def batches(seed, size=4):
-        return [(np.asarray(a), np.asarray(b)) for a, b in minibatches(X, Y, size, np.random.default_rng(seed))]
+        out = []
+        for batch in minibatches(X, Y, size, np.random.default_rng(seed)):
+            a, b = _pair(batch, "minibatches must yield pairs (X_batch, Y_batch)", "yielded")
+            out.append((np.asarray(a), np.asarray(b)))
+        return out
 
     def sizes():
         got = [len(a) for a, _ in batches(0)]
@@ -473,6 +575,8 @@ def check_train_epoch(train_epoch) -> CheckResult:
     """
     from .networks import mlp      # here, not at the top: nnlib imports this module before its networks
     from .optim import SGD
+
+    train_epoch = _theirs(train_epoch)
 
     N, size, lr = 10, 4, 0.5
     ids = np.arange(N)
@@ -654,10 +758,10 @@ def _trajectory(make, steps, shapes=((3, 2), (2,))):
     params = {f"p{i}": np.ones(s) for i, s in enumerate(shapes)}
     grads = [{k: rng.normal(size=v.shape) * rng.choice([1e-3, 1.0, 50.0]) for k, v in params.items()}
              for _ in range(steps)]
-    opt = make()
+    opt = _yours(make)
     out = []
     for g in grads:
-        opt.step(params, {k: v.copy() for k, v in g.items()})
+        _yours(lambda: opt.step(params, {k: v.copy() for k, v in g.items()}))
         out.append({k: v.copy() for k, v in params.items()})
     return out, grads
 
@@ -666,7 +770,7 @@ def _in_place(make):
     """One step must change the arrays of ``params`` themselves, not put new arrays into the dict."""
     params = {"p0": np.ones((3, 2)), "p1": np.ones(2)}
     own = dict(params)
-    make().step(params, {k: np.full(v.shape, 0.5) for k, v in params.items()})
+    _yours(lambda: make().step(params, {k: np.full(v.shape, 0.5) for k, v in params.items()}))
     for k, array in own.items():
         if params[k] is not array or np.all(array == 1):
             raise _Fail(f"the array params[{k!r}] itself must change: update it in place (p -= lr * ..., or "
@@ -769,45 +873,60 @@ def check_layer(layer_class, *args, **kwargs) -> CheckResult:
 
     ``layer = layer_class(*args, **kwargs)``; ``layer.forward(X, training) -> (out, cache)``;
     ``layer.backward(dout, cache) -> dX`` that also fills ``layer.grads`` (keyed like ``layer.params``).
-    Parameters are cast to float64 for the check.
+    Parameters are cast to float64 for the check. A layer that draws random numbers (dropout) keeps its
+    generator in ``layer.rng``, which is rewound before every forward pass, so all of them draw the same mask.
+    A loss layer (``is_loss``, like ``SoftmaxCrossEntropy``) has no backward: its
+    ``loss_grad(out, Y, cache) -> (loss, dZ)`` is checked against the numerical gradient of that loss instead.
     """
     rng = np.random.default_rng(8)
 
     def make():
-        layer = layer_class(*args, **kwargs)
+        layer = _yours(layer_class, *args, **kwargs)
         layer.params = {k: np.asarray(v, dtype=np.float64).copy() for k, v in getattr(layer, "params", {}).items()}
         return layer
 
     def n_in(layer):
-        W = layer.params.get("W")
-        return W.shape[0] if W is not None else 6
+        W, n = layer.params.get("W"), getattr(layer, "n_in", None)
+        return W.shape[0] if W is not None else n if isinstance(n, int) else 6
 
     def inputs(layer):
         X = rng.normal(size=(4, n_in(layer)))
         X[np.abs(X) < 0.05] = 0.1          # away from ReLU's kink at 0
         return X
 
+    def frozen(layer):
+        """The learner's forward in training mode, its generator (if any) rewound before each call."""
+        rewind, _ = _frozen([layer])
+
+        def forward(X):
+            rewind()
+            return _yours(lambda: layer.forward(X, True))
+
+        return forward
+
     def forward_shape():
         layer = make()
-        out = layer.forward(inputs(layer), True)
+        out = frozen(layer)(inputs(layer))
         if not (isinstance(out, tuple) and len(out) == 2):
             raise _Fail("forward returns a pair (out, cache): the cache is what backward will need.")
 
     def gradients():
         layer = make()
-        X = inputs(layer)
-        out, cache = layer.forward(X, True)
+        forward, X = frozen(layer), inputs(layer)
+        out, cache = forward(X)
         dout = rng.normal(size=np.shape(out))
         try:
-            dX = layer.backward(dout, cache)
-        except ValueError as error:
-            if "W" in layer.params and ("mismatch" in str(error) or "not aligned" in str(error)):
+            dX = _yours(lambda: layer.backward(dout, cache))
+        except _Raised as raised:
+            error = raised.error
+            if isinstance(error, ValueError) and "W" in layer.params and ("mismatch" in str(error)
+                                                                           or "not aligned" in str(error)):
                 raise _Fail(f"backward raised ValueError: {error}. dX = dout @ W.T has shape (N, n_in): check "
                             f"for W where W.T belongs (and for X where X.T belongs in dW = X.T @ dout).") from None
             raise
 
         def f():
-            return float(np.sum(layer.forward(X, True)[0] * dout))
+            return float(np.sum(forward(X)[0] * dout))
 
         ref = numerical_gradient(f, X)
         if np.shape(dX) != X.shape:
@@ -829,6 +948,26 @@ def check_layer(layer_class, *args, **kwargs) -> CheckResult:
                 raise _Fail(_grad_hint(k, grads[k], num) if np.shape(grads[k]) != p.shape or k == "W" else
                             f"d{k} differs from the numerical gradient: db is dout summed over the rows (axis=0).")
 
+    def loss_gradient():
+        layer = make()
+        forward, Z = frozen(layer), inputs(layer)
+        Y = np.eye(Z.shape[1])[rng.integers(0, Z.shape[1], len(Z))]
+
+        def loss_grad():
+            out, cache = forward(Z)
+            return _pair(_yours(lambda: layer.loss_grad(out, Y, cache)), "loss_grad must return a pair (loss, dZ)")
+
+        dZ = loss_grad()[1]
+        ref = numerical_gradient(lambda: _number(loss_grad()[0], "loss_grad must return the loss as one number"), Z)
+        if _rel(dZ, ref) > 1e-5:
+            raise _Fail(_grad_hint("Z", dZ, ref) if np.shape(dZ) != Z.shape else
+                        "dZ differs from the numerical gradient of the loss: for softmax with cross-entropy (the "
+                        "mean over the rows) it is (P - Y) / N.")
+
+    if getattr(layer_class, "is_loss", False):
+        return _run(f"{getattr(layer_class, '__name__', 'layer')}",
+                    [("forward returns (out, cache)", forward_shape),
+                     ("loss_grad's dZ against a numerical gradient of the loss", loss_gradient)])
     return _run(f"{getattr(layer_class, '__name__', 'layer')}",
                 [("forward returns (out, cache)", forward_shape),
                  ("dX and every parameter's gradient against a numerical gradient", gradients)])

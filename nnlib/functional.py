@@ -105,6 +105,15 @@ def accuracy(P, y) -> float:
     ``P`` may also be predicted labels (N,); ``y`` may be labels (N,) or one-hot (N, C).
     """
     P, y = np.asarray(P), np.asarray(y)
+    if P.ndim not in (1, 2) or y.ndim not in (1, 2):
+        raise ValueError(f"accuracy needs probabilities (N, C) or predicted labels (N,), and labels (N,) or "
+                         f"one-hot rows (N, C); got shapes {P.shape} and {y.shape}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        raise ValueError(f"labels of shape {y.shape} are one column, not one-hot rows: pass y.ravel()")
+    if len(P) == 0:
+        raise ValueError("the accuracy of no examples is undefined: pass at least one row")
+    if P.ndim == 2 and y.ndim == 2 and P.shape[1] != y.shape[1]:
+        raise ValueError(f"the predictions have {P.shape[1]} classes but the one-hot targets {y.shape[1]}")
     pred = P.argmax(axis=1) if P.ndim == 2 else P
     true = y.argmax(axis=1) if y.ndim == 2 else y
     if pred.shape != true.shape:

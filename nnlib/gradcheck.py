@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .inputs import positive_int
+
 __all__ = ["rel_error", "numerical_gradient", "check_layer", "check_model"]
 
 
@@ -22,7 +24,7 @@ def rel_error(a, b) -> float:
 def numerical_gradient(f, x, h: float = 1e-5, indices=None):
     """Central-difference gradient of the scalar function ``f()`` with respect to array ``x``.
 
-    ``x`` is nudged in place (and restored), so ``f`` must read it. With
+    ``x`` is nudged in place (and restored, even when ``f`` raises), so ``f`` must read it. With
     ``indices`` (a list of index tuples) only those entries are computed; the
     rest of the result is NaN.
     """
@@ -32,11 +34,13 @@ def numerical_gradient(f, x, h: float = 1e-5, indices=None):
     it = indices if indices is not None else np.ndindex(*x.shape)
     for idx in it:
         old = x[idx]
-        x[idx] = old + h
-        f_plus = f()
-        x[idx] = old - h
-        f_minus = f()
-        x[idx] = old
+        try:
+            x[idx] = old + h
+            f_plus = f()
+            x[idx] = old - h
+            f_minus = f()
+        finally:
+            x[idx] = old
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
 
@@ -93,11 +97,12 @@ def check_layer(layer, X, dout, h: float = 1e-5, training: bool = False) -> dict
 def check_model(model, X, Y, h: float = 1e-5, num_checks: int | None = None, rng=0) -> dict:
     """Relative error between ``model.loss_and_grads`` and numerical gradients, per parameter.
 
-    With ``num_checks``, only that many randomly chosen entries of each
+    With ``num_checks`` (a positive integer), only that many randomly chosen entries of each
     parameter are compared (for big layers). Random layers (dropout) draw the same masks at every
     evaluation (their generators are rewound before each), and the model's state (batch norm's
     running statistics) is put back afterwards.
     """
+    num_checks = positive_int(num_checks, "num_checks", allow_none=True)   # 0 would compare nothing: a perfect 0.0
     rng = np.random.default_rng(rng)
     rewind, restore = _frozen(getattr(model, "layers", []))
 

@@ -58,7 +58,8 @@ def as_labels(y, num_classes: int | None = None, name: str = "labels") -> np.nda
     """Check that ``y`` is a vector of whole-number class labels (in 0..num_classes-1); return it as int64."""
     y = np.asarray(y)
     if y.ndim != 1:
-        hint = " (one-hot rows? pass Y.argmax(axis=1))" if y.ndim == 2 else ""
+        hint = (" (a column of labels? pass y.ravel())" if y.ndim == 2 and y.shape[1] == 1 else
+                " (one-hot rows? pass Y.argmax(axis=1))" if y.ndim == 2 else "")
         raise ValueError(f"{name} must have shape (N,), got shape {y.shape}{hint}")
     if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
         raise ValueError(f"{name} must be integers, got dtype {y.dtype}")

@@ -23,11 +23,15 @@ def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> np.ndarray:
 def per_class_accuracy(C) -> np.ndarray:
     """Fraction of each class predicted correctly (the recall), from a confusion matrix."""
     C = np.asarray(C)
+    if C.ndim != 2 or C.shape[0] != C.shape[1]:
+        raise ValueError(f"C must be a square confusion matrix (num_classes, num_classes), got shape {C.shape}; "
+                         f"make one with confusion_matrix(y_true, y_pred)")
     return np.diag(C) / np.maximum(C.sum(axis=1), 1)
 
 
 def most_confident_mistakes(P, y, k: int = 10) -> np.ndarray:
     """Indices of the k wrong predictions made with the highest probability, most confident first."""
+    k = positive_int(k, "k")
     P = np.asarray(P)
     if P.ndim != 2 or not np.issubdtype(P.dtype, np.floating):
         raise ValueError(f"P must be probabilities (N, C), got shape {P.shape} and dtype {P.dtype}")

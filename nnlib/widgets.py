@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 
-from .inputs import as_features, as_labels
+from .inputs import as_features, as_labels, positive_int
 from .networks import mlp
 from .optim import SGD, Momentum
 from .train import TrainingDiverged, fit
@@ -79,6 +79,19 @@ class _Tool:
         display(self.widget)
 
 
+def _image_model(model, tool: str, n_out=None):
+    """``model``, checked: it predicts from 28x28 images (784 inputs) and, with ``n_out``, has that many outputs."""
+    if not all(hasattr(model, name) for name in ("predict_proba", "n_in", "n_out")):
+        raise TypeError(f"{tool} needs a model such as nnlib.mlp([784, 100, 10]) (with predict_proba, n_in and "
+                        f"n_out); got {model!r}")
+    if model.n_in != 784:
+        raise ValueError(f"{tool} shows 28x28 images, so the model must take 784 inputs; this one takes {model.n_in}")
+    if n_out is not None and model.n_out != n_out:
+        raise ValueError(f"{tool} shows the digits 0-9, so the model must have {n_out} outputs; this one has "
+                         f"{model.n_out}")
+    return model
+
+
 def _bars(n: int = 10):
     w = _w()
     bars = [w.FloatProgress(value=0.0, min=0.0, max=1.0, description=str(k),
@@ -100,7 +113,10 @@ class TestSetBrowser(_Tool):
 
     def __init__(self, model, X, y):
         w = _w()
+        _image_model(model, "TestSetBrowser")
         self.X = as_features(X, model.n_in)
+        if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+            raise ValueError(f"TestSetBrowser needs labels y (N,), got shape {np.shape(y)}: pass y.ravel()")
         if np.ndim(y) == 2:
             raise ValueError("TestSetBrowser needs labels y (N,), not one-hot rows: pass y.argmax(axis=1)")
         self.y = as_labels(y, model.n_out, name="y")
@@ -134,10 +150,16 @@ class TestSetBrowser(_Tool):
         self.show(self.index_box.value)
 
     def show(self, index: int):
+        """Show image ``index``; a negative index counts from the end, as in Python (-1 is the last image)."""
+        n = len(self.X)
         index = int(index)
+        if not -n <= index < n:
+            raise IndexError(f"index must be in -{n}..{n - 1} (there are {n} images), got {index}")
+        index %= n
         if index == self.index:
             return
         self.index = index
+        self.index_box.value = index                      # its observer calls show(index) again: nothing to do
         self.image.value = png_bytes(self.X[index].reshape(28, 28))
         ok = self.pred[index] == self.y[index]
         colour = "green" if ok else "crimson"
@@ -275,8 +297,10 @@ class DigitPad(_Tool):
     """
 
     def __init__(self, model, cells: int = 14):
+        cells = positive_int(cells, "cells")
         if 28 % cells:
             raise ValueError(f"cells must divide 28, got {cells}")
+        _image_model(model, "DigitPad", n_out=10)
         w = _w()
         self.model, self.n = model, cells
         size = f"{int(336 / cells)}px"
@@ -318,11 +342,14 @@ class DigitPad(_Tool):
         cells = np.asarray(cells).reshape(-1)
         if cells.size != len(self.cells):
             raise ValueError(f"need {len(self.cells)} cells, got {cells.size}")
+        values = [bool(v) for v in cells]            # a value without a truth value fails before any cell changes
         self._hold = True
-        for c, v in zip(self.cells, cells):
-            c.value = bool(v)
-        self._hold = False
-        self.update()
+        try:
+            for c, v in zip(self.cells, values):
+                c.value = v
+        finally:                                     # even if a cell's observer raised: the pad must not stay frozen
+            self._hold = False
+            self.update()
 
     def clear(self):
         self.set_drawing(np.zeros(len(self.cells)))

@@ -387,3 +387,140 @@ def test_an_optimiser_that_replaces_the_arrays_fails_with_the_in_place_hint(caps
     fails(capsys, checks.check_momentum, _CopyingMomentum, hint="update it in place")
     passes(capsys, checks.check_momentum, nnlib.Momentum)
     passes(capsys, checks.check_adam, nnlib.Adam)
+
+
+# -- every check passes on nnlib's own pieces -----------------------------------------------------
+
+LAYER_ARGS = {"Linear": (5, 3), "ReLU": (), "Sigmoid": (), "Dropout": (0.5,), "BatchNorm": (5,),
+              "SoftmaxCrossEntropy": ()}
+
+
+def test_every_layer_nnlib_defines_is_in_the_list_below():
+    import inspect
+
+    from nnlib import layers
+
+    defined = {name for name, obj in vars(layers).items()
+               if inspect.isclass(obj) and issubclass(obj, layers.Layer) and obj is not layers.Layer}
+    assert defined == set(layers.LAYER_TYPES) == set(LAYER_ARGS)
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_ARGS))
+def test_check_layer_passes_every_nnlib_layer(capsys, name):
+    from nnlib import layers
+
+    passes(capsys, checks.check_layer, layers.LAYER_TYPES[name], *LAYER_ARGS[name])
+    passes(capsys, checks.check_layer, layers.LAYER_TYPES[name], *LAYER_ARGS[name])    # and again: nothing left over
+
+
+OWN_PIECES = {
+    "check_one_hot": [nnlib.one_hot], "check_sigmoid": [nnlib.sigmoid], "check_softmax": [nnlib.softmax],
+    "check_cross_entropy": [nnlib.cross_entropy],
+    "check_backward_example": [nnlib.networks.forward_example, nnlib.networks.backward_example],
+    "check_forward_backward": [_forward, _backward],          # nnlib.softmax and ReLU, the layers' formulas
+    "check_he": [nnlib.init.he], "check_minibatches": [nnlib.minibatches],
+    "check_train_epoch": [_train_epoch],                     # nnlib.minibatches, loss_and_grads and step
+    "check_momentum": [nnlib.Momentum], "check_adam": [nnlib.Adam],
+}
+
+
+def test_every_check_passes_nnlibs_own_piece(capsys):
+    assert set(OWN_PIECES) | {"check_layer"} == {name for name in checks.__all__ if name.startswith("check_")}
+    for name, pieces in OWN_PIECES.items():
+        passes(capsys, getattr(checks, name), *pieces)
+
+
+# -- an error in the check's own code is not the learner's ---------------------------------------
+
+def _broken(*args, **kwargs):
+    raise ZeroDivisionError("a bug in the check")
+
+
+@pytest.mark.parametrize("internal, check, pieces", [
+    ("_softmax", checks.check_softmax, [nnlib.softmax]),
+    ("_close", checks.check_momentum, [nnlib.Momentum]),
+    ("numerical_gradient", checks.check_layer, [nnlib.Linear, 5, 3]),
+    ("numerical_gradient", checks.check_backward_example,
+     [nnlib.networks.forward_example, nnlib.networks.backward_example]),
+])
+def test_an_error_in_the_checks_own_code_is_not_blamed_on_the_learner(capsys, monkeypatch, internal, check, pieces):
+    monkeypatch.setattr(checks, internal, _broken)
+    with pytest.raises(ZeroDivisionError, match="a bug in the check"):
+        check(*pieces)
+    assert "your code raised" not in capsys.readouterr().out
+
+
+def _batches_then_error(X, Y, batch_size, rng):
+    yield X[:batch_size], Y[:batch_size]
+    raise KeyError("in the second batch")
+
+
+class _StepError(nnlib.Momentum):
+    def step(self, params, grads):
+        raise KeyError("in step")
+
+
+class _BackwardError(nnlib.Linear):
+    def backward(self, dZ, cache, need_dX=True):
+        raise KeyError("in backward")
+
+
+class _InitError(nnlib.Linear):
+    def __init__(self, *args):
+        raise KeyError("in __init__")
+
+
+@pytest.mark.parametrize("check, pieces, where", [
+    (checks.check_minibatches, [_batches_then_error], "in the second batch"),
+    (checks.check_momentum, [_StepError], "in step"),
+    (checks.check_adam, [lambda *args: _StepError(0.1)], "in step"),
+    (checks.check_layer, [_BackwardError, 5, 3], "in backward"),
+    (checks.check_layer, [_InitError, 5, 3], "in __init__"),
+    (checks.check_backward_example, [nnlib.networks.forward_example, lambda *args: {}["W1"]], "W1"),
+])
+def test_an_error_anywhere_in_the_learners_code_is_reported_as_theirs(capsys, check, pieces, where):
+    ok, out = verdict(capsys, check, *pieces)
+    assert ok.passed is False and f"your code raised KeyError: '{where}'" in out and "Hint:" in out
+
+
+@pytest.mark.parametrize("check, pieces, hint", [
+    (checks.check_cross_entropy, [lambda P, Y: -np.sum(Y * np.log(P), axis=1)],
+     "return one number, the mean over the rows; yours returned an array of shape (5,)"),
+    (checks.check_backward_example, [nnlib.networks.forward_example, lambda params, cache, y: None],
+     "backward_example must return a dict of gradients keyed like params; yours returned None"),
+    (checks.check_backward_example, [lambda params, x: nnlib.networks.forward_example(params, x)[0],
+                                     nnlib.networks.backward_example],
+     "forward_example must return a pair (a3, cache); yours returned an array of shape (3,)"),
+    (checks.check_forward_backward, [lambda params, X: _forward(params, X)[0], _backward],
+     "forward must return a pair (P, cache); yours returned an array of shape (4, 2)"),
+    (checks.check_forward_backward, [_forward, lambda params, cache, Y: None],
+     "backward must return a dict of gradients keyed like params; yours returned None"),
+    (checks.check_he, [lambda n_in, n_out, rng: nnlib.init.he(n_in, n_out, rng)[0]],
+     "he must return a pair (W, b); yours returned an array of shape (784, 200)"),
+    (checks.check_minibatches, [lambda X, Y, size, rng: (X[i:i + size] for i in range(0, len(X), size))],
+     "minibatches must yield pairs (X_batch, Y_batch); yours yielded an array of shape (4, 2)"),
+])
+def test_a_result_of_the_wrong_kind_gets_a_hint_not_a_crash(capsys, check, pieces, hint):
+    fails(capsys, check, *pieces, hint=hint)
+
+
+class _DropoutNoMask(nnlib.Dropout):
+    def backward(self, dA, cache, need_dX=True):
+        return dA                              # forgets the mask
+
+
+class _BatchNormConstantStats(nnlib.BatchNorm):
+    def backward(self, dout, cache, need_dX=True):
+        xhat, inv_std, _ = cache
+        return super().backward(dout, (xhat, inv_std, False), need_dX)   # as if mu and var were constants
+
+
+class _SoftmaxCrossEntropyNoN(nnlib.SoftmaxCrossEntropy):
+    def loss_grad(self, P, Y, cache):
+        return self.loss(P, Y, cache), P - Y   # without the / N
+
+
+def test_check_layer_still_fails_wrong_random_normalising_and_loss_layers(capsys):
+    fails(capsys, checks.check_layer, _DropoutNoMask, 0.5, hint="dX differs from the numerical gradient")
+    fails(capsys, checks.check_layer, _BatchNormConstantStats, 5, hint="dX differs from the numerical gradient")
+    fails(capsys, checks.check_layer, _SoftmaxCrossEntropyNoN, hint="(P - Y) / N")

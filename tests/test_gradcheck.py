@@ -35,3 +35,65 @@ def test_check_model_fixes_the_dropout_masks():
     layer = nnlib.Dropout(0.5, rng=1)
     errors = nnlib.check_layer(layer, rng.normal(size=(4, 5)), rng.normal(size=(4, 5)), training=True)
     assert errors["X"] < 1e-7
+
+
+def _wrong_model():
+    """A float64 mlp whose loss_and_grads returns twice the true gradients (rel_error 1/3 when checked)."""
+    import nnlib
+
+    rng = np.random.default_rng(0)
+    model = nnlib.mlp([4, 3, 2], rng=0, dtype=np.float64)
+    X, Y = rng.normal(size=(5, 4)), nnlib.one_hot(rng.integers(0, 2, 5), 2, dtype=np.float64)
+    real = model.loss_and_grads
+
+    def doubled(X, Y):
+        loss, grads, out = real(X, Y)
+        return loss, {k: 2 * g for k, g in grads.items()}, out
+
+    model.loss_and_grads = doubled
+    return model, X, Y
+
+
+@pytest.mark.parametrize("num_checks", [0, -1, 2.5, "3", True])
+def test_check_model_rejects_a_count_of_checks_that_checks_nothing(num_checks):
+    import nnlib
+
+    model, X, Y = _wrong_model()
+    assert min(nnlib.check_model(model, X, Y, num_checks=3).values()) > 0.3    # a wrong gradient is caught
+    with pytest.raises(ValueError, match=r"num_checks must be a positive integer or None, got"):
+        nnlib.check_model(model, X, Y, num_checks=num_checks)
+
+
+def test_numerical_gradient_restores_the_input_when_f_raises():
+    x = np.array([1.0, 2.0, 3.0])
+    calls = []
+
+    def f():
+        calls.append(x.copy())
+        if len(calls) == 4:
+            raise RuntimeError("f failed")
+        return float(x.sum())
+
+    with pytest.raises(RuntimeError, match="f failed"):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+
+
+def test_check_model_restores_the_parameters_when_the_loss_raises():
+    import nnlib
+
+    model, X, Y = _wrong_model()
+    before = {k: v.copy() for k, v in model.params.items()}
+    real, calls = model.loss_and_grads, []
+
+    def fails_later(X, Y):
+        calls.append(1)
+        if len(calls) == 3:                   # the second evaluation of the numerical gradient: W1 is nudged
+            raise FloatingPointError("overflow")
+        return real(X, Y)
+
+    model.loss_and_grads = fails_later
+    with pytest.raises(FloatingPointError):
+        nnlib.check_model(model, X, Y)
+    for k, v in model.params.items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)

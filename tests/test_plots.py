@@ -8,7 +8,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from nnlib.plots import plot_graph, plot_network  # noqa: E402
+from nnlib.plots import (plot_confusion_matrix, plot_digits, plot_graph, plot_history,  # noqa: E402
+                         plot_most_confident_mistakes, plot_network)
+from nnlib.train import History  # noqa: E402
 
 DOTS = "\u22ee"
 
@@ -25,6 +27,63 @@ def texts(ax):
 
 def circles(ax):
     return [p for p in ax.patches if isinstance(p, Circle)]
+
+
+# the plots: what they draw is the data they were given ------------------------------------------------------
+
+def test_history_lines_are_the_recorded_values():
+    a = History(loss=[2.0, 1.0, 0.5], train_acc=[0.3, 0.6, 0.8], val_loss=[2.2, 1.3, 0.9], val_acc=[0.25, 0.5, 0.7])
+    b = History(loss=[1.5, 0.4], train_acc=[0.4, 0.9])                      # no validation
+    fig = plot_history(a, b, labels=["a", "b"])
+    ax_loss, ax_acc = fig.axes
+    drawn = {(ax.get_title(), line.get_label()): (line.get_xdata().tolist(), line.get_ydata().tolist())
+             for ax in (ax_loss, ax_acc) for line in ax.lines}
+    assert drawn == {("loss", "a: train"): ([1, 2, 3], a.loss), ("loss", "a: validation"): ([1, 2, 3], a.val_loss),
+                     ("accuracy", "a: train"): ([1, 2, 3], a.train_acc),
+                     ("accuracy", "a: validation"): ([1, 2, 3], a.val_acc),
+                     ("loss", "b: train"): ([1, 2], b.loss), ("accuracy", "b: train"): ([1, 2], b.train_acc)}
+    colour = {line.get_label(): line.get_color() for line in ax_loss.lines}
+    assert colour["a: train"] == colour["a: validation"] != colour["b: train"]      # one colour per run
+    assert [line.get_linestyle() for line in ax_acc.lines] == ["-", "--", "-"]        # validation dashed
+
+
+def test_digits_images_are_the_rows_of_X_titled_with_label_and_prediction():
+    X = np.random.default_rng(0).random((12, 784), dtype=np.float32)
+    labels, preds = np.arange(12) % 10, np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 0, 0])
+    fig = plot_digits(X, labels=labels, preds=preds, ncols=5)
+    assert len(fig.axes) == 15
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 12 and fig.axes[:12] == shown                  # row after row, the rest left empty
+    for i, ax in enumerate(shown):
+        np.testing.assert_array_equal(ax.images[0].get_array(), X[i].reshape(28, 28))
+        assert ax.get_title() == f"{labels[i]} (pred {preds[i]})"
+        wrong = preds[i] != labels[i]
+        assert (ax.title.get_color() == "crimson") == wrong, i
+    assert [ax.get_title() for ax in plot_digits(X[:2], labels=[7, 1]).axes[:2]] == ["7", "1"]
+    assert [ax.get_title() for ax in plot_digits(X[:2], preds=[3, 4]).axes[:2]] == ["pred 3", "pred 4"]
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_confusion_matrix_image_and_numbers_are_the_matrix(normalize):
+    C = np.array([[5, 1, 0], [2, 7, 1], [0, 3, 9]])                     # not symmetric: a transpose shows
+    fig = plot_confusion_matrix(C, normalize=normalize)
+    ax = fig.axes[0]
+    shown = C / C.sum(axis=1, keepdims=True) if normalize else C
+    np.testing.assert_allclose(ax.images[0].get_array(), shown)
+    written = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+    assert written == {(i, j): (f"{shown[i, j]:.2f}" if normalize else str(C[i, j]))
+                       for i in range(3) for j in range(3)}            # row i (true), column j (predicted)
+    assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true"
+
+
+def test_most_confident_mistakes_shows_those_digits():
+    X = np.random.default_rng(1).random((4, 784), dtype=np.float32)
+    P = np.array([[0.1, 0.9], [0.8, 0.2], [0.4, 0.6], [0.7, 0.3]])
+    y = np.array([0, 0, 1, 1])                                          # rows 0 (p=0.9) and 3 (p=0.7) are wrong
+    fig = plot_most_confident_mistakes(X, y, P, k=2)
+    for ax, i in zip(fig.axes, [0, 3]):
+        np.testing.assert_array_equal(ax.images[0].get_array(), X[i].reshape(28, 28))
+        assert ax.get_title() == f"{y[i]} as {P[i].argmax()}\np={P[i].max():.2f}"
 
 
 # plot_network -----------------------------------------------------------------------------------------------

@@ -98,8 +98,9 @@ def test_playground_reports_bad_sizes_and_divergence(rng):
     assert pg.train() is None and "between 1 and 4096" in pg.status.value
     pg.hidden.value, pg.epochs.value, pg.lr.value = "16", 2, 3.0
     pg.data = (X * 1e20, y, X, y)
-    h = pg.train()                                         # epoch 1 ends finite, epoch 2 diverges
-    assert h.epochs == 1 and "loss became" in pg.status.value and "crimson" in pg.status.value
+    h = pg.train()               # epoch 1 leaves the validation loss nan: fit undoes that epoch and stops
+    assert h.epochs == 0 and "loss became" in pg.status.value and "crimson" in pg.status.value
+    assert pg.plot.layout.display == "none"
 
 
 def test_digit_pad_predicts_what_is_drawn(trained):
@@ -150,3 +151,121 @@ def test_browser_rejects_empty_and_one_hot_input(trained):
         TestSetBrowser(model, X, nnlib.one_hot(y))
     with pytest.raises(ValueError, match="rows but y has"):
         TestSetBrowser(model, X, y[:-1])
+
+
+# -- bad arguments are refused up front; the tools keep working after an error --------------------
+
+def _untrained(sizes=(784, 8, 10)):
+    return nnlib.mlp(list(sizes), rng=0)
+
+
+@pytest.mark.parametrize("cells", [0, -14, "14", 14.0, True, None])
+def test_digit_pad_needs_a_whole_number_of_cells(cells):
+    with pytest.raises(ValueError, match=r"cells must be a positive integer, got"):
+        DigitPad(_untrained(), cells=cells)
+
+
+def test_digit_pad_cells_must_divide_28():
+    with pytest.raises(ValueError, match="cells must divide 28, got 5"):
+        DigitPad(_untrained(), cells=5)
+    assert DigitPad(_untrained(), cells=7).drawing().shape == (7, 7)
+
+
+@pytest.mark.parametrize("sizes, match", [((100, 8, 10), "784 inputs.*takes 100"),
+                                          ((784, 8, 11), "10 outputs.*has 11"),
+                                          ((784, 8, 5), "10 outputs.*has 5")])
+def test_digit_pad_needs_a_model_of_28x28_images_and_10_digits(sizes, match):
+    with pytest.raises(ValueError, match=match):
+        DigitPad(_untrained(sizes))
+
+
+def _browser(model):
+    return TestSetBrowser(model, np.zeros((2, 784), np.float32), [0, 1])
+
+
+@pytest.mark.parametrize("tool", [DigitPad, _browser])
+def test_the_tools_need_a_model(tool):
+    with pytest.raises(TypeError, match=r"needs a model such as nnlib.mlp\(\[784, 100, 10\]\).*got None"):
+        tool(None)
+
+
+def test_browser_needs_a_model_of_28x28_images(rng):
+    X, y = _data(rng, 20)
+    with pytest.raises(ValueError, match="784 inputs.*takes 100"):
+        TestSetBrowser(_untrained((100, 8, 10)), X[:, :100], y)
+
+
+def test_browser_says_how_to_pass_labels_of_shape_n_by_1(rng):
+    X, y = _data(rng, 20)
+    with pytest.raises(ValueError, match=r"shape \(20, 1\).*y.ravel\(\)") as info:
+        TestSetBrowser(_untrained(), X, y[:, None])
+    assert "argmax" not in str(info.value)
+
+
+def test_digit_pad_keeps_working_after_an_error_while_setting_the_drawing():
+    pad = DigitPad(_untrained())
+
+    def broken(change):
+        raise RuntimeError("an observer failed")
+
+    pad.cells[3].observe(broken, names="value")
+    with pytest.raises(RuntimeError, match="an observer failed"):
+        pad.set_drawing(np.ones((14, 14)))
+    assert pad._hold is False
+    pad.cells[3].unobserve(broken, names="value")
+    pad.clear()
+    assert pad.drawing().sum() == 0 and "draw a digit" in pad.label.value
+    pad.cells[100].value = True                            # a click updates the prediction again
+    assert "prediction:" in pad.label.value and pad.probs.sum() == pytest.approx(1, abs=1e-5)
+
+
+def test_digit_pad_refuses_a_bad_drawing_without_changing_the_cells():
+    class NoTruth:
+        def __bool__(self):
+            raise TypeError("no truth value")
+
+    pad = DigitPad(_untrained())
+    drawing = np.zeros((14, 14), dtype=object)
+    drawing[5, 3:9] = 1
+    pad.set_drawing(drawing)
+    before, label = pad.drawing().copy(), pad.label.value
+    bad = np.zeros((14, 14), dtype=object)
+    bad[10, 10] = NoTruth()
+    with pytest.raises(TypeError, match="no truth value"):
+        pad.set_drawing(bad)
+    np.testing.assert_array_equal(pad.drawing(), before)
+    assert pad.label.value == label and pad._hold is False
+
+
+def test_browser_show_agrees_with_its_index_box(rng):
+    X, y = _data(rng, 20)
+    browser = TestSetBrowser(_untrained(), X, y)
+    browser.show(-1)
+    assert browser.index == browser.index_box.value == 19 and f"true {y[19]}</b>" in browser.label.value
+    browser.show(3)
+    assert browser.index == browser.index_box.value == 3 and f"true {y[3]}</b>" in browser.label.value
+    for bad in (20, -21):
+        with pytest.raises(IndexError, match=r"index must be in -20\.\.19"):
+            browser.show(bad)
+    assert browser.index == browser.index_box.value == 3
+
+
+def test_next_mistake_walks_through_every_mistake_in_order(rng):
+    X, _ = _data(rng, 20)
+    model = _untrained()
+    y = model.predict(X)
+    y[[4, 11, 15]] = (y[[4, 11, 15]] + 1) % 10                 # exactly these three are mistakes
+    browser = TestSetBrowser(model, X, y)
+    assert browser.mistakes.tolist() == [4, 11, 15]
+    seen = []
+    for _ in range(4):
+        browser.mistake_button.click()
+        seen.append(browser.index)
+        assert browser.index_box.value == browser.index and "crimson" in browser.label.value
+    assert seen == [4, 11, 15, 4]                            # and round again
+    browser.index_box.value = 12
+    browser.mistake_button.click()
+    assert browser.index == 15                               # the first mistake after the image shown
+    browser.index_box.value = 4
+    browser.mistake_button.click()
+    assert browser.index == 11                               # after, not at
