@@ -8,13 +8,14 @@ check the range over seeds beside the range over kernels and the band the notebo
 ``--write`` it records those ranges in ``notebooks/spread.csv``, the table that
 ``tests/test_spread_table.py`` compares with the notebooks' bands::
 
-    NNLIB_DATA_DIR=../shared/data/mnist python notebooks/spread.py --write         # everything (about 1 h)
+    NNLIB_DATA_DIR=../shared/data/mnist python notebooks/spread.py --write         # everything (about 2 h)
     NNLIB_DATA_DIR=../shared/data/mnist python notebooks/spread.py 06 --seeds 0 1 2 3 4 --variants default --write
 
-**Seeds.** Seed ``k`` runs each notebook with every integer seed in its code shifted by ``k``:
+**Seeds.** (``--runs variant:seed ...`` names the runs one by one.) Seed ``k`` runs each notebook with every integer seed in its code shifted by ``k``:
 ``rng=0`` becomes ``rng=0 + k``, ``seed=1`` becomes ``seed=1 + k``, ``default_rng(0)`` becomes
 ``default_rng(0 + k)``, and ``rng=seed`` becomes ``rng=seed + k`` (the initial weights, the shuffling, the
-validation split and every other draw). Seed 0 is the notebook as stored. Seeds run in the first variant.
+validation split and every other draw). Seed 0 is the notebook as stored. Seeds run in the first variant;
+the range over seeds covers every run, whatever its variant.
 
 **Variants** (OpenBLAS, which NumPy's wheels use, picks its float32 kernel by CPU type and splits the work
 by thread count; both change the order of the additions, so float32 training ends up elsewhere). They run
@@ -22,9 +23,13 @@ at seed 0:
 
 - ``default``: this machine as it is;
 - ``threads1``: ``OPENBLAS_NUM_THREADS=1``;
-- ``sandybridge`` (AVX without FMA), ``zen``, ``haswell`` (AVX2 and FMA), ``nehalem`` (SSE only) and
+- ``sandybridge1``: the Sandybridge kernels with one thread, what CI's second notebook pass runs on a CPU
+  without AVX-512;
+- ``sandybridge`` (AVX without FMA), ``haswell`` (AVX2 and FMA), ``zen``, ``nehalem`` (SSE only) and
   ``skylakex`` (AVX-512: needs a CPU that has it): OpenBLAS told to use that CPU type's kernels
-  (``OPENBLAS_CORETYPE``), standing in for another machine.
+  (``OPENBLAS_CORETYPE``), standing in for another machine. The script prints the kernel each variant
+  really runs (threadpoolctl): in NumPy's OpenBLAS builds ``zen`` runs the Haswell kernels, so on a
+  Haswell-class machine it adds nothing to ``default``.
 
 A band must cover every value seen, over seeds and variants, with a margin (the rule is in
 ``tests/test_spread_table.py``), yet stay narrow enough that a real change (a bug, another learning
@@ -50,6 +55,7 @@ VARIANTS = {
     "default": {},
     "threads1": {"OPENBLAS_NUM_THREADS": "1"},
     "sandybridge": {"OPENBLAS_CORETYPE": "Sandybridge"},
+    "sandybridge1": {"OPENBLAS_CORETYPE": "Sandybridge", "OPENBLAS_NUM_THREADS": "1"},   # CI's second pass, here
     "zen": {"OPENBLAS_CORETYPE": "Zen"},
     "haswell": {"OPENBLAS_CORETYPE": "Haswell"},
     "nehalem": {"OPENBLAS_CORETYPE": "Nehalem", "OPENBLAS_NUM_THREADS": "1"},
@@ -114,6 +120,17 @@ def cpu_has_avx512() -> bool:
         return False
 
 
+def kernel(variant: str) -> str:
+    """The OpenBLAS kernel NumPy runs under ``variant`` (asked in a fresh process, as threadpoolctl tells it)."""
+    import subprocess
+    import sys
+    code = ("import numpy, threadpoolctl; print(next((i.get('architecture') for i in threadpoolctl.threadpool_info() "
+            "if i.get('internal_api') == 'openblas'), 'not OpenBLAS'))")
+    result = subprocess.run([sys.executable, "-c", code], env={**ORIGINAL_ENV, **VARIANTS[variant]},
+                            capture_output=True, text=True)
+    return result.stdout.strip() or "unknown (threadpoolctl missing?)"
+
+
 def run_one(job):
     """Execute one notebook under one (variant, seed); its checked values go to ``log``."""
     import nbformat
@@ -133,21 +150,24 @@ def run_one(job):
     errors = [o.get("ename") for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.get("output_type") == "error"]
     shutil.rmtree(workdir, ignore_errors=True)
+    if not errors:
+        log.with_suffix(".done").touch()   # --logdir: a later run with the same folder skips this job
     return f"  {path.stem} / {variant} / seed {seed}: done" + (f" (errors: {errors})" if errors else "")
 
 
 def collect(logdir: Path, runs):
-    """{(notebook, label): {"expected", "low", "high", "seeds": {seed: [v]}, "variants": {name: [v]}}}"""
+    """{(notebook, label): {"expected", "low", "high", "seeds": {seed: [v]}, "variants": {name: [v]}}}
+
+    The range over seeds takes every run (a seed under any variant: another kernel acts like another seed);
+    the range over variants takes the runs at seed 0."""
     seen = {}
     for notebook, variant, seed, log in runs:
         for line in log.read_text().splitlines() if log.exists() else []:
             row = json.loads(line)
             entry = seen.setdefault((notebook, row["label"]), {"seeds": defaultdict(list),
                                                               "variants": defaultdict(list)})
-            if seed == 0 or variant == runs[0][1]:
-                entry.update(expected=row["expected"], low=row["low"], high=row["high"])
-            if variant == runs[0][1]:
-                entry["seeds"][seed].append(row["value"])
+            entry.update(expected=row["expected"], low=row["low"], high=row["high"])
+            entry["seeds"][seed].append(row["value"])
             if seed == 0:
                 entry["variants"][variant].append(row["value"])
     return seen
@@ -192,12 +212,16 @@ def write_table(rows, notebooks_run, path: Path = TABLE):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("prefixes", nargs="*", help="notebooks whose names start so (default: all)")
-    parser.add_argument("--variants", nargs="+", default=["default", "threads1", "sandybridge", "zen"],
+    parser.add_argument("--variants", nargs="+", default=["default", "threads1", "sandybridge1"],
                         choices=list(VARIANTS), help="the first one is also where the seeds run")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once")
+    parser.add_argument("--runs", nargs="+", metavar="VARIANT:SEED",
+                        help="exactly these runs instead of --variants and --seeds, e.g. default:0 threads1:2")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="notebooks executed at once (each should then have its own core: one BLAS thread)")
     parser.add_argument("--write", action="store_true", help=f"record the ranges in {TABLE.name}")
-    parser.add_argument("--logdir", type=Path, help="keep the raw logs (one JSON line per check) in this folder")
+    parser.add_argument("--logdir", type=Path, help="keep the raw logs (one JSON line per check) in this folder; "
+                        "a later run with the same folder re-uses the notebook runs that finished without errors")
     args = parser.parse_args(argv)
     if "skylakex" in args.variants and not cpu_has_avx512():
         parser.error("the skylakex variant needs a CPU with AVX-512 (this one has none)")
@@ -205,15 +229,25 @@ def main(argv=None):
                    if not args.prefixes or p.name.startswith(tuple(args.prefixes)))
     first = args.variants[0]
     combos = [(first, s) for s in args.seeds] + [(v, 0) for v in args.variants[1:]]
+    if args.runs:
+        combos = [(r.split(":")[0], int(r.split(":")[1])) for r in args.runs]
+        if any(v not in VARIANTS for v, _ in combos):
+            parser.error(f"--runs takes VARIANT:SEED with a variant of {list(VARIANTS)}")
+    for name in dict.fromkeys(v for v, _ in combos):
+        print(f"variant {name}: {VARIANTS[name] or 'unchanged environment'}, OpenBLAS kernel {kernel(name)}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = args.logdir or Path(tmp)
         tmp.mkdir(parents=True, exist_ok=True)
         jobs = [(p, v, s, tmp / f"{p.stem}.{v}.{s}.jsonl", tmp / f"work.{p.stem}.{v}.{s}")
                 for v, s in combos for p in paths]
-        print(f"{len(jobs)} notebook runs: seeds {args.seeds} under {first}; variants {args.variants[1:]} at seed 0",
-              flush=True)
+        print(f"{len(jobs)} notebook runs: " + ", ".join(f"{v} seed {s}" for v, s in combos), flush=True)
+        todo = [job for job in jobs if not job[3].with_suffix(".done").exists()]
+        for job in todo:
+            job[3].unlink(missing_ok=True)        # an unfinished run's partial log
+        if len(todo) < len(jobs):
+            print(f"{len(jobs) - len(todo)} of them already done in {tmp}", flush=True)
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            for message in pool.map(run_one, jobs):
+            for message in pool.map(run_one, todo):
                 print(message, flush=True)
         seen = collect(tmp, [(p.stem, v, s, log) for p, v, s, log, _ in jobs])
     rows = table_rows(seen)
