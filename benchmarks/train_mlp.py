@@ -12,7 +12,7 @@ with no gathering and no elementwise work. No NumPy training step can be
 faster, so "floor ratio" = nnlib's epoch time / the floor's says how much time
 goes to everything else (shuffling, activations, softmax, the optimiser, Python).
 
-It also times ``bare``: the same training written by hand in bare NumPy, every array preallocated
+It also times ``bare``: the same training written by hand in bare NumPy, every array but the batch preallocated
 and the optimiser working on one flat array (see ``bare_trainer``). Its time above the floor is what
 any NumPy step pays; nnlib's time above bare NumPy's is the cost of its layers, checks and dicts.
 
@@ -107,9 +107,8 @@ def floor_trainer(data, seed):
     """One epoch of the matrix products alone (see the module docstring)."""
     rng = np.random.default_rng(seed)
     X = np.ascontiguousarray(data.X_train, dtype=np.float32)
-    N = len(X)
     W = [nnlib.init.he(a, b, rng)[0] for a, b in zip(SIZES[:-1], SIZES[1:])]
-    batches = [X[i:i + BATCH] for i in range(0, N, BATCH)]       # contiguous views: no gathering
+    batches = [xb for xb, _ in nnlib.minibatches(X, X, BATCH, None, shuffle=False)]   # contiguous views: no gathering
     bufs = {}
     for b in {len(xb) for xb in batches}:                         # 128, and the last batch's size
         bufs[b] = {
@@ -143,11 +142,12 @@ LEAVE_OUT = ("gather", "elementwise", "optimiser")
 def bare_trainer(data, seed, leave_out=None):
     """The same training written by hand in bare NumPy: the best a NumPy step can do, for comparison.
 
-    No layers, no checks, no dicts: every array preallocated, every operation in place, and the
+    No layers, no checks, no dicts: every array but the batch preallocated, every operation in place, and the
     parameters (and gradients, and momentum buffers) in one flat array each, so the optimiser is
     five operations per step whatever the depth. It does nnlib's arithmetic operation for
     operation (the same initial weights, shuffling, log-softmax, ``(P - Y) / n`` and EMA momentum),
-    so after the same epochs its parameters equal nnlib's exactly (``tests/test_benchmark.py``).
+    so after the same epochs its parameters equal nnlib's exactly (``tests/test_benchmark.py``). Its batches,
+    like ``fit``'s, come from ``nnlib.minibatches``.
     What it costs above the floor is what any NumPy step pays: gathering the shuffled batch,
     the elementwise work and the optimiser's passes over memory.
 
@@ -161,7 +161,7 @@ def bare_trainer(data, seed, leave_out=None):
     rng = np.random.default_rng(seed)
     X = np.ascontiguousarray(data.X_train, dtype=np.float32)
     y = np.asarray(data.y_train, dtype=np.intp)
-    N, L = len(X), len(SIZES) - 1
+    L = len(SIZES) - 1
     shapes = [s for m, n in zip(SIZES[:-1], SIZES[1:]) for s in ((m, n), (n,))]
     starts = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
     P, G = np.empty(starts[-1], np.float32), np.empty(starts[-1], np.float32)
@@ -172,7 +172,6 @@ def bare_trainer(data, seed, leave_out=None):
     init = np.random.default_rng(seed)                         # mlp(SIZES, init="he", rng=seed) draws the same
     for l, (m, n) in enumerate(zip(SIZES[:-1], SIZES[1:])):
         W[l][...], b[l][...] = nnlib.init.init_layer("he", m, n, init)
-    Xbuf, ybuf = np.empty((BATCH, SIZES[0]), np.float32), np.empty(BATCH, np.intp)
     bufs = {}
 
     def buffers(n):                                            # Z of every layer, dA of every hidden layer
@@ -184,15 +183,10 @@ def bare_trainer(data, seed, leave_out=None):
     quiet = {"all": "ignore"} if leave_out else {}             # without ReLU, lr 0.5 overflows: times only
 
     def epoch():
-        order = rng.permutation(N)
+        shuffle = leave_out != "gather"                        # without the gather: consecutive slices (views)
         with np.errstate(**quiet):
-            for begin in range(0, N, BATCH):
-                idx = order[begin:begin + BATCH]
-                n = len(idx)
-                if leave_out == "gather":
-                    Xb, yb = X[begin:begin + n], y[begin:begin + n]
-                else:
-                    Xb, yb = np.take(X, idx, axis=0, out=Xbuf[:n]), np.take(y, idx, out=ybuf[:n])
+            for Xb, yb in nnlib.minibatches(X, y, BATCH, rng if shuffle else None, shuffle=shuffle):
+                n = len(Xb)
                 Z, dA, rows = buffers(n)
                 A = [Xb]
                 for l in range(L):                                 # Z = A @ W + b; A = max(Z, 0) in place

@@ -144,7 +144,9 @@ def train_val_split(X, y, val_size=10000, rng=0, shuffle: bool = True):
 def minibatches(X, Y, batch_size: int, rng, shuffle: bool = True):
     """One epoch of mini-batches: an iterator of ``(X_batch, Y_batch)`` that uses every row exactly once.
 
-    ``Y`` may be labels (N,) or one-hot rows (N, C): its rows are cut the same way as X's.
+    X is (N, ...): one example per row, of any shape ((N, 784), or images (N, 1, 28, 28)). ``Y`` may be
+    labels (N,) or one-hot rows (N, C): its rows are cut the same way as X's. This is the one place nnlib
+    cuts batches: ``fit`` and ``evaluate`` take theirs from here.
     Batches hold ``batch_size`` rows, except the last, which holds the ``N % batch_size`` rows
     left over when ``batch_size`` does not divide N (it is kept, not dropped).
 
@@ -169,6 +171,7 @@ def minibatches(X, Y, batch_size: int, rng, shuffle: bool = True):
 
 
 def _batches(X, Y, batch_size, order):
+    """``(X[rows], Y[rows])`` for each run of ``batch_size`` rows, in the order ``order`` (None: as they are)."""
     for start in range(0, len(X), batch_size):
         if order is None:
             yield X[start:start + batch_size], Y[start:start + batch_size]
@@ -273,15 +276,16 @@ def read_mnist_csv(path, normalize: bool = True, dtype=np.float32):
 
 
 def random_shift(X, rng, max_shift: int = 2, side: int = 28) -> np.ndarray:
-    """Shift each image (a row of X, side*side pixels) by a random whole number of pixels,
-    up to ``max_shift`` in each direction, filling with zeros. Returns a new array; X is unchanged.
+    """Shift each image of X by a random whole number of pixels, up to ``max_shift`` in each direction,
+    filling with zeros. Returns a new array of X's shape; X is unchanged.
 
+    X holds one image of side*side pixels per row: flat (N, 784) or as images (N, 1, 28, 28) or (N, 28, 28).
     A small shift leaves the digit a digit, so it gives the network "new" training images for free.
     """
     X = np.asarray(X)
     N = len(X)
-    if X.ndim != 2 or X.shape[1] != side * side:
-        raise ValueError(f"X must have shape (N, {side * side}), got {X.shape}")
+    if X.ndim < 2 or int(np.prod(X.shape[1:])) != side * side or (X.ndim > 2 and X.shape[-2:] != (side, side)):
+        raise ValueError(f"X must have shape (N, {side * side}) or (N, 1, {side}, {side}), got {X.shape}")
     rng = as_rng(rng)
     m = int(max_shift)
     padded = np.zeros((N, side + 2 * m, side + 2 * m), dtype=X.dtype)
@@ -293,4 +297,4 @@ def random_shift(X, rng, max_shift: int = 2, side: int = 28) -> np.ndarray:
             idx = np.flatnonzero((dy == sy) & (dx == sx))
             if idx.size:
                 out[idx] = padded[idx, m - sy:m - sy + side, m - sx:m - sx + side]
-    return out.reshape(N, side * side)
+    return out.reshape(X.shape)

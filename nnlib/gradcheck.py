@@ -1,5 +1,9 @@
 """Numerical gradient checking, as in cs231n's ``gradient_check.py``.
 
+``gradcheck_layer(layer, X, dout)`` and ``gradcheck_model(model, X, Y)`` return the relative errors, a dict
+keyed by array, for you to judge; ``nnlib.checks.check_layer(LayerClass, ...)`` (a learner's self-check)
+prints a verdict with a hint instead.
+
 Use float64. With central differences and h = 1e-5, a correct gradient gives a
 relative error below about 1e-7; 1e-7 to 1e-5 deserves a look (kinks such as
 ReLU at 0 can cause it); above 1e-4 the gradient is almost certainly wrong.
@@ -10,7 +14,7 @@ import numpy as np
 
 from .inputs import positive_int
 
-__all__ = ["rel_error", "numerical_gradient", "check_layer", "check_model"]
+__all__ = ["rel_error", "numerical_gradient", "gradcheck_layer", "gradcheck_model"]
 
 
 def rel_error(a, b) -> float:
@@ -65,7 +69,7 @@ def _frozen(layers):
     return rewind, restore
 
 
-def check_layer(layer, X, dout, h: float = 1e-5, training: bool = False) -> dict:
+def gradcheck_layer(layer, X, dout, h: float = 1e-5, training: bool = False) -> dict:
     """Compare a layer's backward pass with numerical gradients of ``sum(forward(X, training) * dout)``.
 
     Returns relative errors ``{'X': ..., 'W': ..., ...}`` for the input and every parameter.
@@ -94,7 +98,7 @@ def check_layer(layer, X, dout, h: float = 1e-5, training: bool = False) -> dict
     return errors
 
 
-def check_model(model, X, Y, h: float = 1e-5, num_checks: int | None = None, rng=0) -> dict:
+def gradcheck_model(model, X, Y, h: float = 1e-5, num_checks: int | None = None, rng=0) -> dict:
     """Relative error between ``model.loss_and_grads`` and numerical gradients, per parameter.
 
     With ``num_checks`` (a positive integer), only that many randomly chosen entries of each

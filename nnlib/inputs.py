@@ -3,7 +3,8 @@
 Every function either returns the input as an array fit for use, or raises a ``ValueError`` (or
 ``TypeError``) that says what is wrong and what to do; none of them changes its argument.
 
-- :func:`as_features`: X (N, n_in) of floats, N >= 1, finite, cast to the model's dtype
+- :func:`as_features`: X (N, *shape) of floats (any per-example shape: (N, 784), (N, 1, 28, 28)), N >= 1,
+  finite, cast to the model's dtype
 - :func:`as_labels`: y (N,) of whole numbers in 0..C-1, as int64
 - :func:`as_targets`: labels (N,) or one-hot rows (N, C) -> one-hot Y (N, C) of the model's dtype, and labels y (N,)
 - :func:`positive_int`, :func:`positive_float`: settings such as batch sizes and learning rates
@@ -12,6 +13,7 @@ Used by ``Model``, ``PerExampleNetwork``, ``fit``, ``evaluate``, the metrics and
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -27,16 +29,35 @@ def _where(mask) -> str:
     return f"rows {rows[:5].tolist()}" + (" ..." if len(rows) > 5 else "")
 
 
-def as_features(X, n_in: int, dtype=None, name: str = "X") -> np.ndarray:
-    """X as a float array of shape (N, n_in) with N >= 1 and no NaN or infinity, cast to ``dtype``.
+def _shape_str(shape) -> str:
+    return "(N, " + ", ".join(str(n) for n in shape) + ")"
 
-    Raises ValueError for the wrong shape (suggesting ``X.T`` when the transpose would fit), for no
-    rows, for integer pixels (suggesting to divide by 255) and for NaN or infinite values.
+
+def as_features(X, shape=None, dtype=None, name: str = "X") -> np.ndarray:
+    """X as a float array of shape (N, *shape) with N >= 1 and no NaN or infinity, cast to ``dtype``.
+
+    ``shape`` is the per-example shape, without N: ``(784,)`` (or the int 784) for an mlp,
+    ``(1, 28, 28)`` for a convolutional network, or None for any shape (X must then still have an
+    example axis first, ndim >= 2). Raises ValueError for the wrong shape (saying which shape was
+    expected and which came, and suggesting ``X.T`` or a reshape when they would fit), for no rows,
+    for integer pixels (suggesting to divide by 255) and for NaN or infinite values.
     """
     X = np.asarray(X)
-    if X.ndim != 2 or X.shape[1] != n_in:
-        hint = " (examples are rows: did you mean X.T?)" if X.ndim == 2 and X.shape[0] == n_in else ""
-        raise ValueError(f"{name} must have shape (N, {n_in}), got {X.shape}{hint}")
+    if shape is not None:
+        shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
+        if X.shape[1:] != shape or X.ndim < 2:
+            if X.ndim == 2 and len(shape) == 1 and X.shape[0] == shape[0]:
+                hint = " (examples are rows: did you mean X.T?)"
+            elif X.shape == shape:
+                hint = f" (one example? pass {name}[None], a batch of one)"
+            elif X.ndim >= 2 and math.prod(X.shape[1:]) == math.prod(shape):
+                hint = (f" (the same values per example: did you mean "
+                        f"{name}.reshape(len({name}), {', '.join(map(str, shape))})?)")
+            else:
+                hint = ""
+            raise ValueError(f"{name} must have shape {_shape_str(shape)}, got {X.shape}{hint}")
+    elif X.ndim < 2:
+        raise ValueError(f"{name} must have examples first, shape (N, ...), got {X.shape}")
     if X.shape[0] == 0:
         raise ValueError(f"{name} has no rows (shape {X.shape}): pass at least one example")
     if not np.issubdtype(X.dtype, np.floating):

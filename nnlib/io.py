@@ -47,7 +47,10 @@ def save_model(model: Model, path):
                              f"{np.size(value)}), so it could never be loaded again; a training run that diverged "
                              f"leaves such values (train again with a smaller learning rate). Any file already at "
                              f"{path} is unchanged")
-    meta = json.dumps({"format": FORMAT, "layers": model.spec()})
+    record = {"format": FORMAT, "layers": model.spec()}
+    if getattr(model, "input_shape", None) is not None:
+        record["input_shape"] = list(model.input_shape)
+    meta = json.dumps(record)
     with atomic_write(path) as f:
         try:
             np.savez(f, **{RECORD: np.array(meta)}, **arrays)
@@ -61,7 +64,7 @@ def _layer_arrays(kind: str, spec: dict) -> dict:
 
     Linear and BatchNorm layers are worked out from the spec, so a damaged record cannot make nnlib
     allocate a huge layer before it is compared with the file; any other type (ReLU, a layer of your
-    own registered in LAYER_TYPES) is built to see.
+    own: defining a subclass of ``nnlib.layers.Layer`` registers it in LAYER_TYPES) is built to see.
     """
     if kind == "Linear":
         n_in, n_out = positive_int(spec.get("n_in"), "n_in"), positive_int(spec.get("n_out"), "n_out")
@@ -129,8 +132,8 @@ def _array(zf: zipfile.ZipFile, info) -> np.ndarray:
         return np.lib.format.read_array(f, allow_pickle=False)
 
 
-def _record(zf: zipfile.ZipFile, headers: dict, path) -> list:
-    """The list of layer specs in the architecture record."""
+def _record(zf: zipfile.ZipFile, headers: dict, path) -> dict:
+    """The architecture record: ``{"format": ..., "layers": [layer specs], "input_shape": [...] (optional)}``."""
     meta = None
     if RECORD in headers:
         info, shape, dtype = headers[RECORD]
@@ -141,7 +144,12 @@ def _record(zf: zipfile.ZipFile, headers: dict, path) -> list:
                 pass
     if not (isinstance(meta, dict) and meta.get("format") == FORMAT and isinstance(meta.get("layers"), list)):
         raise ValueError(f"{path} is not an nnlib model file (no architecture record)")
-    return meta["layers"]
+    shape = meta.get("input_shape")
+    if shape is not None and not (isinstance(shape, list) and 0 < len(shape) <= 8 and all(
+            isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**31 for n in shape)):
+        raise ValueError(f"{path}: the input shape in its architecture record is {repr(shape)[:80]}, not a list of "
+                         f"positive whole numbers; the file is damaged")
+    return meta
 
 
 def _read(path):
@@ -150,7 +158,8 @@ def _read(path):
     try:
         with open(path, "rb") as fh, zipfile.ZipFile(fh) as zf:
             headers = _headers(zf, path)
-            spec = _record(zf, headers, path)
+            meta = _record(zf, headers, path)
+            spec = meta["layers"]
             shapes = _implied(spec, path)
             missing, extra = sorted(set(shapes) - set(headers)), sorted(set(headers) - set(shapes) - {RECORD})
             if missing or extra:
@@ -168,7 +177,7 @@ def _read(path):
     except (EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise ValueError(f"{path} is not a readable nnlib model file ({exc}): it was cut short or corrupted; "
                          f"save the model again") from exc
-    return spec, arrays
+    return meta, arrays
 
 
 def _set_arrays(model: Model, arrays: dict, path):
@@ -183,10 +192,11 @@ def _set_arrays(model: Model, arrays: dict, path):
 
 def load_model(path) -> Model:
     """Rebuild the model saved in ``path``: same layers, same parameters."""
-    spec, arrays = _read(path)
+    meta, arrays = _read(path)
     dtypes = {v.dtype.newbyteorder("=") for v in arrays.values()}
     try:
-        model = Model.from_spec(spec, dtype=dtypes.pop() if len(dtypes) == 1 else np.float32)
+        model = Model.from_spec(meta["layers"], dtype=dtypes.pop() if len(dtypes) == 1 else np.float32,
+                                input_shape=meta.get("input_shape"))
     except ValueError as exc:
         raise ValueError(f"{path}: its architecture record does not describe a model: {exc}") from None
     _set_arrays(model, arrays, path)
@@ -196,6 +206,7 @@ def load_model(path) -> Model:
 def load_params(model: Model, path) -> Model:
     """Load the parameters saved in ``path`` into ``model``, which must have the same architecture."""
     spec, arrays = _read(path)
+    spec = spec["layers"]
     mine = [{k: v for k, v in s.items() if k != "init"} for s in model.spec()]
     theirs = [{k: v for k, v in s.items() if k != "init"} for s in spec]
     if mine != theirs:

@@ -8,7 +8,8 @@ return the *mean* loss over the N rows:
   clipped one;
 - mean squared error, ``sum((A - Y)**2) / (2 N)``, for networks whose output is not a softmax.
 
-``Model.loss_and_grads``, ``fit`` and ``evaluate`` all use these functions.
+``Model.loss_and_grads``, ``fit`` and ``evaluate`` all use these functions, through the loss layers
+``SoftmaxCrossEntropy`` and ``MeanSquaredError`` of :mod:`nnlib.layers`.
 """
 from __future__ import annotations
 
@@ -75,15 +76,9 @@ def mean_squared_error(A, Y):
     return loss, D
 
 
-class MeanSquaredError:
-    """The squared-error loss as an object: ``loss, dA = MeanSquaredError()(A, Y)``.
-
-    A :class:`~nnlib.layers.Model` whose last layer is not a loss layer trains on it
-    (``model.loss_fn``).
-    """
-
-    def __call__(self, A, Y):
-        return mean_squared_error(A, Y)
-
-    def __repr__(self):
-        return "MeanSquaredError()"
+def __getattr__(name):
+    # MeanSquaredError is a loss layer now (nnlib.layers, which imports this module); the old name still works.
+    if name == "MeanSquaredError":
+        from .layers import MeanSquaredError
+        return MeanSquaredError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

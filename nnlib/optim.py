@@ -44,8 +44,14 @@ def _form(value, name):
 class Optimizer:
     """Base class: the learning rate, per-parameter buffers, and their state dict.
 
-    Subclasses implement ``_update(key, p, g)``; ``_buffer(name, key, like)`` gives a zero-started
-    buffer kept between steps (part of the state), ``_scratch(key, like)`` a work array that is not.
+    Subclasses implement ``_update(key, p, g)`` as the formulas of the notebooks, one line each; the
+    parameter ``p`` changes in place (``p -= ...``), and so does each running buffer (``v[...] = ...``), which
+    ``_buffer(name, key, like)`` gives, zero-started and kept between steps (it is part of the state).
+
+    ``step`` calls ``_update_fast``, which is ``_update`` unless a subclass writes the same operations, in
+    the same order, into work arrays kept between steps (``_scratch``) instead of new ones: Adam and RMSProp,
+    whose formulas make several new arrays per parameter and step (``tests/test_optim.py`` checks that both
+    forms give the same bits).
     """
 
     hyper = ()      # names of the hyper-parameters besides lr, for repr
@@ -54,7 +60,7 @@ class Optimizer:
     def __init__(self, lr: float):
         self.lr = lr
         self._buffers: dict = {}
-        self._tmp: dict = {}
+        self._work: dict = {}
 
     @property
     def lr(self) -> float:
@@ -76,11 +82,20 @@ class Optimizer:
                 f"make a new one for another model.")
         return buf
 
-    def _scratch(self, key, like):
-        tmp = self._tmp.get(key)
-        if tmp is None or tmp.shape != like.shape or tmp.dtype != like.dtype:
-            tmp = self._tmp[key] = np.empty_like(like)
-        return tmp
+    def _scratch(self, name, key, like):
+        """A work array like ``like``, kept between steps but not part of the state."""
+        work = self._work.get((name, key))
+        if work is None or work.shape != like.shape or work.dtype != like.dtype:
+            work = self._work[name, key] = np.empty_like(like)
+        return work
+
+    def _update(self, key, p, g):
+        """One step for parameter ``key``: the formulas, in place on ``p`` and the buffers."""
+        raise NotImplementedError
+
+    def _update_fast(self, key, p, g):
+        """``_update``, operation for operation, without new arrays (by default ``_update`` itself)."""
+        self._update(key, p, g)
 
     def step(self, params, grads):
         if params.keys() != grads.keys():
@@ -95,7 +110,7 @@ class Optimizer:
                                  f"parameters are {sorted(params)}: the state belongs to another model")
         self._count_step()
         for key in params:
-            self._update(key, params[key], grads[key])
+            self._update_fast(key, params[key], grads[key])
 
     def _count_step(self):
         """Called once per step, after the inputs were checked (Adam counts its steps here)."""
@@ -141,8 +156,7 @@ class SGD(Optimizer):
     """Plain gradient descent: ``p -= lr * g``."""
 
     def _update(self, key, p, g):
-        tmp = np.multiply(g, self.lr, out=self._scratch(key, p))
-        p -= tmp
+        p -= self.lr * g
 
 
 class Momentum(Optimizer):
@@ -165,19 +179,16 @@ class Momentum(Optimizer):
         self.beta, self.form = beta, form
 
     def _update(self, key, p, g):
-        # The arithmetic of ``v = beta * v + (1 - beta) * g; p -= lr * v``, operation for operation,
-        # but into buffers kept between steps instead of new arrays each time.
-        v, tmp = self._buffer("v", key, p), self._scratch(key, p)
-        v *= self.beta
+        v = self._buffer("v", key, p)
         if self.form == "ema":
-            v += np.multiply(g, 1 - self.beta, out=tmp)
+            v[...] = self.beta * v + (1 - self.beta) * g
         else:
-            v += g
-        p -= np.multiply(v, self.lr, out=tmp)
+            v[...] = self.beta * v + g
+        p -= self.lr * v
 
 
 class RMSProp(Optimizer):
-    """``s = rho * s + (1 - rho) * g**2``, ``p -= lr * g / (sqrt(s) + eps)``."""
+    """``s = rho * s + (1 - rho) * g * g``, ``p -= lr * g / (sqrt(s) + eps)``."""
 
     hyper = ("rho", "eps")
     buffers = ("s",)
@@ -190,23 +201,28 @@ class RMSProp(Optimizer):
 
     def _update(self, key, p, g):
         s = self._buffer("s", key, p)
-        tmp = self._scratch(key, p)
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.rho
-        s *= self.rho
-        s += tmp
-        np.sqrt(s, out=tmp)
-        tmp += self.eps
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.lr
-        p -= tmp
+        s[...] = self.rho * s + (1 - self.rho) * g * g
+        p -= self.lr * g / (np.sqrt(s) + self.eps)
+
+    def _update_fast(self, key, p, g):
+        s, work = self._buffer("s", key, p), self._scratch("work", key, p)
+        s *= self.rho                                              # s = rho * s + (1 - rho) * g * g
+        s += np.multiply(np.multiply(g, 1 - self.rho, out=work), g, out=work)
+        denominator = np.add(np.sqrt(s, out=work), self.eps, out=work)
+        step = np.multiply(g, self.lr, out=self._scratch("step", key, p))   # p -= lr * g / (sqrt(s) + eps)
+        p -= np.divide(step, denominator, out=step)
 
 
 class Adam(Optimizer):
     """Adam: momentum (m) and RMSProp (s) together, each corrected for its start at zero.
 
-    Step t (counted from 1): ``m = beta1 m + (1 - beta1) g``, ``s = beta2 s + (1 - beta2) g**2``,
-    ``p -= lr * (m / (1 - beta1**t)) / (sqrt(s / (1 - beta2**t)) + eps)``.
+    Step t (counted from 1), as notebook 10 writes it::
+
+        m = beta1 * m + (1 - beta1) * g
+        s = beta2 * s + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1**t)
+        s_hat = s / (1 - beta2**t)
+        p -= lr * m_hat / (sqrt(s_hat) + eps)
     """
 
     hyper = ("beta1", "beta2", "eps")
@@ -235,21 +251,23 @@ class Adam(Optimizer):
 
     def _update(self, key, p, g):
         m, s = self._buffer("m", key, p), self._buffer("s", key, p)
-        tmp = self._scratch(key, p)
-        np.multiply(g, 1 - self.beta1, out=tmp)
-        m *= self.beta1
-        m += tmp
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.beta2
-        s *= self.beta2
-        s += tmp
-        # tmp = sqrt(s_hat) + eps; p -= lr * m_hat / tmp
-        np.divide(s, 1 - self.beta2 ** self.t, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= self.lr / (1 - self.beta1 ** self.t)
-        p -= tmp
+        m[...] = self.beta1 * m + (1 - self.beta1) * g
+        s[...] = self.beta2 * s + (1 - self.beta2) * g * g
+        m_hat = m / (1 - self.beta1 ** self.t)
+        s_hat = s / (1 - self.beta2 ** self.t)
+        p -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+
+    def _update_fast(self, key, p, g):
+        m, s = self._buffer("m", key, p), self._buffer("s", key, p)
+        work, step = self._scratch("work", key, p), self._scratch("step", key, p)
+        m *= self.beta1                                            # m = beta1 * m + (1 - beta1) * g
+        m += np.multiply(g, 1 - self.beta1, out=work)
+        s *= self.beta2                                            # s = beta2 * s + (1 - beta2) * g * g
+        s += np.multiply(np.multiply(g, 1 - self.beta2, out=work), g, out=work)
+        m_hat = np.divide(m, 1 - self.beta1 ** self.t, out=step)
+        s_hat = np.divide(s, 1 - self.beta2 ** self.t, out=work)
+        denominator = np.add(np.sqrt(s_hat, out=work), self.eps, out=work)
+        p -= np.divide(np.multiply(m_hat, self.lr, out=step), denominator, out=step)   # lr * m_hat / (...)
 
 
 class AdamW(Adam):
@@ -269,10 +287,17 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps)
         self.weight_decay = weight_decay
 
-    def _update(self, key, p, g):
+    def _decay(self, p):
         if p.ndim >= 2 and self.weight_decay:
             p *= 1 - self.lr * self.weight_decay
+
+    def _update(self, key, p, g):
+        self._decay(p)
         super()._update(key, p, g)
+
+    def _update_fast(self, key, p, g):
+        self._decay(p)
+        super()._update_fast(key, p, g)
 
 
 def cosine_schedule(lr: float, epochs: int, warmup: int = 0, final: float = 0.0):

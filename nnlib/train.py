@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .data import minibatches
 from .init import as_rng
 from .inputs import positive_float, positive_int
 
@@ -58,10 +59,10 @@ class History:
 
 
 def _data(model, X, Y, name="X"):
-    """``(X, Y one-hot, y labels)`` checked and cast to the model's dtype."""
+    """``(X, Y one-hot)`` checked and cast to the model's dtype."""
     X = model.check_input(X, name)
-    Y, y = model.check_targets(Y, len(X), name)
-    return X, Y, y
+    Y, _ = model.check_targets(Y, len(X), name)
+    return X, Y
 
 
 def _accepts_validate(method) -> bool:
@@ -72,104 +73,126 @@ def _accepts_validate(method) -> bool:
 
 
 def evaluate(model, X, Y, batch_size: int = 10000) -> tuple:
-    """``(loss, accuracy)`` of ``model`` on X (N, n_in) with labels (N,) or one-hot Y (N, C).
+    """``(loss, accuracy)`` of ``model`` on X (N, ...) with labels (N,) or one-hot Y (N, C).
 
     The loss is the one the model trains on (see :mod:`nnlib.losses`): cross-entropy computed from
     the logits for a softmax model, half the mean squared error otherwise. Rows go through the
     model ``batch_size`` at a time, so a large X needs little memory.
     """
     batch_size = positive_int(batch_size, "batch_size")
-    X, Y, y = _data(model, X, Y)
+    X, Y = _data(model, X, Y)
     kw = {"validate": False} if _accepts_validate(model.loss_and_output) else {}
     loss_sum, correct = 0.0, 0
-    for i in range(0, len(X), batch_size):
-        loss, out = model.loss_and_output(X[i:i + batch_size], Y[i:i + batch_size], **kw)
+    for Xb, Yb in minibatches(X, Y, batch_size, rng=None, shuffle=False):
+        loss, out = model.loss_and_output(Xb, Yb, **kw)
         loss_sum += loss * len(out)
-        correct += int(np.count_nonzero(out.argmax(axis=1) == y[i:i + batch_size]))
+        correct += _hits(out, Yb)
     return loss_sum / len(X), correct / len(X)
 
 
-def _snapshot(params, state, optimizer):
-    return ({k: v.copy() for k, v in params.items()}, {k: v.copy() for k, v in state.items()},
-            optimizer.state_dict() if hasattr(optimizer, "state_dict") else None)
+class _Rollback:
+    """The divergence guard: the model and optimiser as they were at the start of this epoch and the last,
+    to go back to when training diverges or is interrupted.
 
+    ``start(epoch)`` takes a snapshot of the parameters, the model's state (batch norm's running statistics)
+    and the optimiser's state (momentum buffers, Adam's step count). ``loss``, ``params`` and ``val_loss``
+    check what their names say and, on a NaN or infinity, restore a snapshot, cut the history back to the
+    epochs before it and raise ``TrainingDiverged``. ``interrupted()`` restores the start of this epoch.
+    """
 
-def _restore(snapshot, params, state, optimizer):
-    saved_params, saved_state, saved_opt = snapshot
-    for k, v in saved_params.items():
-        params[k][...] = v
-    for k, v in saved_state.items():
-        state[k][...] = v
-    if saved_opt is not None:
-        optimizer.load_state_dict(saved_opt)
+    def __init__(self, model, optimizer, history):
+        self.model, self.optimizer, self.history = model, optimizer, history
+        self.snapshots, self.epoch = [], 0
 
+    def start(self, epoch):
+        params, state, opt = self.model.params, getattr(self.model, "state", {}), self.optimizer
+        snapshot = ({k: v.copy() for k, v in params.items()}, {k: v.copy() for k, v in state.items()},
+                    opt.state_dict() if hasattr(opt, "state_dict") else None)
+        self.snapshots = [*self.snapshots[-1:], snapshot]         # this epoch's start and the last's
+        self.epoch = epoch
 
-def _first_non_finite(params):
-    """The name of the first parameter with a NaN or infinite entry, or None."""
-    return next((k for k, p in params.items() if not np.isfinite(p).all()), None)
+    def _restore(self, snapshot):
+        saved_params, saved_state, saved_opt = snapshot
+        for k, v in saved_params.items():
+            self.model.params[k][...] = v
+        for k, v in saved_state.items():
+            self.model.state[k][...] = v
+        if saved_opt is not None:
+            self.optimizer.load_state_dict(saved_opt)
 
+    def interrupted(self):
+        self._restore(self.snapshots[-1])
+        print(f"interrupted in epoch {self.epoch}: the parameters and the optimiser's state are back as they were "
+              f"at the start of epoch {self.epoch} ({self.epoch - 1} epoch(s) finished)", flush=True)
 
-def _diverged(snapshot, model, optimizer, epoch, history, what):
-    """Put the model and optimiser back to ``snapshot``, taken at the start of ``epoch``, and raise."""
-    _restore(snapshot, model.params, getattr(model, "state", {}), optimizer)
-    for values in vars(history).values():    # the history keeps the epochs before the restored one
-        del values[epoch - 1:]
-    raise TrainingDiverged(
-        f"{what}: training stopped and the parameters and optimiser state were restored to the start of epoch "
-        f"{epoch}. Try a smaller learning rate (it was {optimizer.lr}) or check the inputs.", history)
+    def _diverged(self, what, epochs_back=0):
+        """Restore the start of this epoch (or, ``epochs_back=1``, of the last one) and raise."""
+        epoch = self.epoch - epochs_back
+        self._restore(self.snapshots[-1 - epochs_back])
+        for values in vars(self.history).values():    # the history keeps the epochs before the restored one
+            del values[epoch - 1:]
+        raise TrainingDiverged(
+            f"{what}: training stopped and the parameters and optimiser state were restored to the start of epoch "
+            f"{epoch}. Try a smaller learning rate (it was {self.optimizer.lr}) or check the inputs.", self.history)
 
-
-def _epoch(model, optimizer, X, Y, y, rng, batch_size, full_batch, kw, decayed, l2, augment, buffers, snapshots,
-           epoch, history):
-    """One epoch of steps; returns (summed loss, correct predictions, seconds)."""
-    params, N = model.params, len(X)
-    start = time.perf_counter()
-    loss_sum, correct = 0.0, 0
-    order = None if full_batch else rng.permutation(N)
-    for step, begin in enumerate(range(0, N, N if full_batch else batch_size), start=1):
-        if full_batch:
-            Xb, Yb, yb = X, Y, y
-        else:
-            Xbuf, Ybuf, ybuf = buffers
-            idx = order[begin:begin + batch_size]
-            n = len(idx)
-            Xb = np.take(X, idx, axis=0, out=Xbuf[:n], mode="clip")
-            Yb = np.take(Y, idx, axis=0, out=Ybuf[:n], mode="clip")
-            yb = np.take(y, idx, out=ybuf[:n], mode="clip")
-        if augment is not None:
-            shape, dtype = Xb.shape, Xb.dtype
-            Xb = augment(Xb, rng)
-            if not isinstance(Xb, np.ndarray) or Xb.shape != shape or Xb.dtype != dtype:
-                got = f"{Xb.shape} {Xb.dtype}" if isinstance(Xb, np.ndarray) else type(Xb).__name__
-                raise ValueError(f"augment(X_batch, rng) must return an array of the batch's shape and dtype, "
-                                 f"{shape} {dtype}; it returned {got}")
-        with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught just below
-            loss, grads, out = model.loss_and_grads(Xb, Yb, **kw)
+    def loss(self, loss, step):
         if not np.isfinite(loss):
-            what = f"loss became {loss} at epoch {epoch}, step {step}"
-            if step == 1 and len(snapshots) == 2:   # the parameters the last epoch left behind are already ruined
-                _diverged(snapshots[0], model, optimizer, epoch - 1, history, what)
-            _diverged(snapshots[-1], model, optimizer, epoch, history, what)
-        with np.errstate(over="ignore", invalid="ignore"):   # an overflow here shows in the next loss check
-            if decayed:
-                grads = dict(grads)
-                for k in decayed:
-                    g = l2 * params[k]
-                    g += grads[k]
-                    grads[k] = g
-            optimizer.step(params, grads)
-        loss_sum += loss * len(yb)
-        correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
-    return loss_sum, correct, time.perf_counter() - start
+            # at an epoch's first step, the parameters the last epoch left behind are already ruined
+            back = 1 if step == 1 and len(self.snapshots) == 2 else 0
+            self._diverged(f"loss became {loss} at epoch {self.epoch}, step {step}", back)
+
+    def params(self):
+        bad = next((k for k, p in self.model.params.items() if not np.isfinite(p).all()), None)
+        if bad is not None:
+            self._diverged(f"the last step of epoch {self.epoch} left {bad} with NaN or infinite entries")
+
+    def val_loss(self, val_loss):
+        if not np.isfinite(val_loss):
+            self._diverged(f"the validation loss became {val_loss} after epoch {self.epoch}")
+
+
+def _with_l2(grads, params, l2):
+    """The gradients plus ``l2 * W`` for every weight matrix (a parameter of 2 or more dimensions): the
+    gradient of the penalty ``l2/2 * sum(W**2)``. Biases (and batch norm's gamma and beta) are left alone."""
+    if not l2:
+        return grads
+    return {k: l2 * params[k] + g if params[k].ndim >= 2 else g for k, g in grads.items()}
+
+
+def _augmented(augment, Xb, rng):
+    """``augment(Xb, rng)``, checked to be an array of the batch's shape and dtype."""
+    out = augment(Xb, rng)
+    if not isinstance(out, np.ndarray) or out.shape != Xb.shape or out.dtype != Xb.dtype:
+        got = f"{out.shape} {out.dtype}" if isinstance(out, np.ndarray) else type(out).__name__
+        raise ValueError(f"augment(X_batch, rng) must return an array of the batch's shape and dtype, "
+                         f"{Xb.shape} {Xb.dtype}; it returned {got}")
+    return out
+
+
+def _set_lr(optimizer, lr_schedule, epoch):
+    lr = lr_schedule(epoch)
+    try:
+        optimizer.lr = positive_float(lr, "learning rate")
+    except ValueError:
+        raise ValueError(f"lr_schedule({epoch}) returned {lr!r}; a learning rate must be positive "
+                         f"and finite") from None
+
+
+def _hits(out, Yb) -> int:
+    """How many rows of the output ``out`` (n, C) put their largest value on the target's class."""
+    return int(np.count_nonzero(out.argmax(axis=1) == Yb.argmax(axis=1)))
 
 
 def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, rng=0,
         validation=None, verbose=True, print_every: int | None = None, callback=None,
         l2: float = 0.0, lr_schedule=None, augment=None) -> History:
-    """Train ``model`` on X (N, n_in) with labels y (N,) or one-hot Y (N, C).
+    """Train ``model`` on X (N, ...) (one example per row: (N, n_in), or images (N, 1, 28, 28) for a model
+    that takes them) with labels y (N,) or one-hot Y (N, C).
 
-    ``batch_size=None`` means full-batch gradient descent (one step per epoch);
-    otherwise the data are reshuffled each epoch with ``rng`` and cut into
+    Each epoch is the loop of notebook 06: for each ``(Xb, Yb)`` of ``nnlib.minibatches(X, Y, batch_size, rng)``,
+    ``model.loss_and_grads(Xb, Yb)``, then ``optimizer.step(model.params, grads)``.
+    ``batch_size=None`` (or ``>= N``) means full-batch gradient descent (one step per epoch, on the rows in
+    their order); otherwise the data are reshuffled each epoch with ``rng`` and cut into
     mini-batches. ``validation=(X_val, Y_val)`` adds val_loss/val_acc per epoch.
     ``verbose`` prints a line every ``print_every`` epochs (default: about 10
     lines per run); ``callback(epoch, history)`` runs after each epoch.
@@ -180,7 +203,8 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     reported loss leaves the penalty out. ``lr_schedule(epoch)`` sets ``optimizer.lr`` at the start of
     each epoch (1-based), e.g. ``nnlib.optim.cosine_schedule``; it must return a positive, finite
     rate. ``augment(X_batch, rng)`` transforms each training batch, e.g. ``nnlib.data.random_shift``;
-    it must return a new array (fit reuses the batch's memory for the next batch).
+    it must return a new array of the batch's shape and dtype, leaving the batch as it is (in full-batch
+    training the batch is X itself).
 
     **Divergence.** If the training loss becomes NaN or infinite, if a step leaves a parameter NaN or
     infinite (checked after each epoch's last step, so also in full-batch training), or if the
@@ -203,56 +227,48 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     for name, f in (("callback", callback), ("lr_schedule", lr_schedule), ("augment", augment)):
         if f is not None and not callable(f):
             raise TypeError(f"{name} must be a function (or None), got {f!r}")
-    X, Y, y = _data(model, X, Y, "X")
+    X, Y = _data(model, X, Y, "X")
     if validation is not None:
         if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
             raise ValueError("validation must be a pair (X_val, y_val)")
-        X_val, Y_val, _ = _data(model, *validation, "X_val")
+        X_val, Y_val = _data(model, *validation, "X_val")
     rng = as_rng(rng)
     N = len(X)
     full_batch = batch_size is None or batch_size >= N
     kw = {"validate": False} if _accepts_validate(model.loss_and_grads) else {}
     history = History()
-    params = model.params
-    state = getattr(model, "state", {})
-    decayed = [k for k, p in params.items() if p.ndim >= 2] if l2 else []
-    buffers = None
-    if not full_batch:   # each batch is gathered into these buffers: no new arrays per step
-        buffers = (np.empty((batch_size, X.shape[1]), X.dtype), np.empty((batch_size, Y.shape[1]), Y.dtype),
-                   np.empty(batch_size, y.dtype))
-    snapshots = []
+    guard = _Rollback(model, optimizer, history)
+    quiet = {"over": "ignore", "invalid": "ignore"}      # a NaN or overflow is caught by the guard instead
+
     for epoch in range(1, epochs + 1):
         if lr_schedule is not None:
-            lr = lr_schedule(epoch)
-            try:
-                optimizer.lr = positive_float(lr, "learning rate")
-            except ValueError:
-                raise ValueError(f"lr_schedule({epoch}) returned {lr!r}; a learning rate must be positive "
-                                 f"and finite") from None
-        snapshots = [*snapshots[-1:], _snapshot(params, state, optimizer)]   # this epoch's start and the last's
-        snapshot = snapshots[-1]
+            _set_lr(optimizer, lr_schedule, epoch)
+        guard.start(epoch)
+        start, loss_sum, correct = time.perf_counter(), 0.0, 0
         try:
-            loss_sum, correct, seconds = _epoch(model, optimizer, X, Y, y, rng, batch_size, full_batch, kw,
-                                                decayed, l2, augment, buffers, snapshots, epoch, history)
+            batches = minibatches(X, Y, N if full_batch else batch_size, rng, shuffle=not full_batch)
+            for step, (Xb, Yb) in enumerate(batches, start=1):
+                if augment is not None:
+                    Xb = _augmented(augment, Xb, rng)
+                with np.errstate(**quiet):
+                    loss, grads, out = model.loss_and_grads(Xb, Yb, **kw)
+                guard.loss(loss, step)
+                with np.errstate(**quiet):   # an overflow here shows in the next loss, or in guard.params()
+                    optimizer.step(model.params, _with_l2(grads, model.params, l2))
+                loss_sum += loss * len(Xb)
+                correct += _hits(out, Yb)
         except KeyboardInterrupt:
-            _restore(snapshot, params, state, optimizer)
-            print(f"interrupted in epoch {epoch}: the parameters and the optimiser's state are back as they were "
-                  f"at the start of epoch {epoch} ({epoch - 1} epoch(s) finished)", flush=True)
+            guard.interrupted()
             raise
-        bad = _first_non_finite(params)
-        if bad is not None:
-            _diverged(snapshot, model, optimizer, epoch, history, f"the last step of epoch {epoch} left {bad} "
-                      f"with NaN or infinite entries")
-        history.seconds.append(seconds)
+        guard.params()
+        history.seconds.append(time.perf_counter() - start)
         history.loss.append(loss_sum / N)
         history.train_acc.append(correct / N)
         line = f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {history.loss[-1]:.4f}  train acc {history.train_acc[-1]:.2%}"
         if validation is not None:
-            with np.errstate(over="ignore", invalid="ignore"):   # a non-finite loss is caught just below
+            with np.errstate(**quiet):
                 val_loss, val_acc = evaluate(model, X_val, Y_val)
-            if not np.isfinite(val_loss):
-                _diverged(snapshot, model, optimizer, epoch, history, f"the validation loss became {val_loss} "
-                          f"after epoch {epoch}")
+            guard.val_loss(val_loss)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             line += f"  val loss {val_loss:.4f}  val acc {val_acc:.2%}"

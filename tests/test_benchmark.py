@@ -85,3 +85,37 @@ def test_bare_numpy_without_a_part_trains_differently(bench, tiny_mnist, part):
     assert np.array_equal(without.params[0], W1) == (part == "optimiser")
     with pytest.raises(ValueError, match="leave_out"):
         bench.bare_trainer(tiny_mnist, 0, leave_out="softmax")
+
+
+def test_cnn_benchmark_smoke_mode(bench, capsys):
+    """benchmarks/train_cnn.py --smoke: the lesson's CNN in nnlib, the floor and (if installed) PyTorch, on fake data."""
+    spec = importlib.util.spec_from_file_location("train_cnn", ROOT / "benchmarks" / "train_cnn.py")
+    cnn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cnn)
+    _, before = bench._blas_threads()
+    try:
+        med = cnn.main(["--smoke", "--epochs", "1", "--threads", "1"])
+        out = capsys.readouterr().out
+        cnn.main(["--smoke", "--epochs", "1", "--no-torch", "--channels", "4", "6", "--kernel", "5"])
+        other = capsys.readouterr().out
+        cnn.main(["--smoke", "--epochs", "1", "--no-torch", "--channels", "8", "16", "--hidden", "0"])
+        review = capsys.readouterr().out
+    finally:
+        if before is not None:
+            bench._blas_threads(set_to=before)
+    assert "NumPy" in out and "300 training images" in out
+    assert "Conv2D(in_channels=1, out_channels=16" in out and "Linear(n_in=1568, n_out=128" in out   # the lesson's
+    assert "Linear(n_in=128, n_out=10" in out
+    assert "Conv2D(in_channels=4, out_channels=6, kernel_size=5" in other and "Linear(n_in=294, n_out=128" in other
+    assert "nnlib / floor" in out and "GFLOP per epoch" in out and "test accuracy" in out
+    assert "Linear(n_in=784, n_out=10" in review and "n_out=128" not in review      # --hidden 0: the review's network
+    assert {"nnlib", "floor"} <= set(med) and all(t > 0 for t in med.values())
+    if "torch" in med:                                   # the same network, parameter for parameter
+        assert "nnlib / PyTorch" in out
+        import torch
+        nn_shapes = [tuple(p.shape) for p in cnn.cnn().params.values()]
+        torch_shapes = [tuple(p.shape) for p in cnn.torch_cnn().parameters()]
+        assert [s if len(s) != 2 else s[::-1] for s in nn_shapes] == torch_shapes   # Linear: (in, out) vs (out, in)
+    else:
+        assert "PyTorch is not installed" in out
+    assert "PyTorch left out" in other and "kernel_size=5" in other and "Linear(n_in=294" in other

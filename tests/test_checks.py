@@ -1,5 +1,7 @@
 """nnlib.checks: every check passes on nnlib's own piece and fails, with its intended hint, on typical
 wrong versions; a stub that raises NotImplementedError is reported as not implemented yet."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -392,25 +394,28 @@ def test_an_optimiser_that_replaces_the_arrays_fails_with_the_in_place_hint(caps
 # -- every check passes on nnlib's own pieces -----------------------------------------------------
 
 LAYER_ARGS = {"Linear": (5, 3), "ReLU": (), "Sigmoid": (), "Dropout": (0.5,), "BatchNorm": (5,),
-              "SoftmaxCrossEntropy": ()}
+              "SoftmaxCrossEntropy": (), "MeanSquaredError": (),
+              "Conv2D": (2, 3, 3, 1, 1), "MaxPool2D": (2,), "Flatten": ()}       # Conv2D: stride 1, padding 1
+LAYER_INPUT_SHAPES = {"Conv2D": (2, 5, 5), "MaxPool2D": (2, 4, 6), "Flatten": (2, 3, 3)}   # else rows of 6
 
 
 def test_every_layer_nnlib_defines_is_in_the_list_below():
-    import inspect
-
+    import nnlib.conv  # noqa: F401  (its layers register themselves when it is imported)
     from nnlib import layers
 
-    defined = {name for name, obj in vars(layers).items()
-               if inspect.isclass(obj) and issubclass(obj, layers.Layer) and obj is not layers.Layer}
-    assert defined == set(layers.LAYER_TYPES) == set(LAYER_ARGS)
+    # every Layer subclass registers itself (the tests' own wrong versions too): nnlib's are in its modules
+    own = {name for name, cls in layers.LAYER_TYPES.items() if cls.__module__.startswith("nnlib.")}
+    assert own == set(LAYER_ARGS)
 
 
 @pytest.mark.parametrize("name", sorted(LAYER_ARGS))
 def test_check_layer_passes_every_nnlib_layer(capsys, name):
+    import nnlib.conv  # noqa: F401
     from nnlib import layers
 
-    passes(capsys, checks.check_layer, layers.LAYER_TYPES[name], *LAYER_ARGS[name])
-    passes(capsys, checks.check_layer, layers.LAYER_TYPES[name], *LAYER_ARGS[name])    # and again: nothing left over
+    check = functools.partial(checks.check_layer, input_shape=LAYER_INPUT_SHAPES.get(name))
+    passes(capsys, check, layers.LAYER_TYPES[name], *LAYER_ARGS[name])
+    passes(capsys, check, layers.LAYER_TYPES[name], *LAYER_ARGS[name])    # and again: nothing left over
 
 
 OWN_PIECES = {
@@ -425,7 +430,8 @@ OWN_PIECES = {
 
 
 def test_every_check_passes_nnlibs_own_piece(capsys):
-    assert set(OWN_PIECES) | {"check_layer"} == {name for name in checks.__all__ if name.startswith("check_")}
+    conv = {"check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool"}   # tests/test_checks_conv.py
+    assert set(OWN_PIECES) | {"check_layer"} | conv == {name for name in checks.__all__ if name.startswith("check_")}
     for name, pieces in OWN_PIECES.items():
         passes(capsys, getattr(checks, name), *pieces)
 
@@ -436,15 +442,15 @@ def _broken(*args, **kwargs):
     raise ZeroDivisionError("a bug in the check")
 
 
-@pytest.mark.parametrize("internal, check, pieces", [
-    ("_softmax", checks.check_softmax, [nnlib.softmax]),
-    ("_close", checks.check_momentum, [nnlib.Momentum]),
-    ("numerical_gradient", checks.check_layer, [nnlib.Linear, 5, 3]),
-    ("numerical_gradient", checks.check_backward_example,
+@pytest.mark.parametrize("internal, check, pieces", [      # internal: a helper of the module the check lives in
+    ("functions._softmax", checks.check_softmax, [nnlib.softmax]),
+    ("optimisers._close", checks.check_momentum, [nnlib.Momentum]),
+    ("layers.numerical_gradient", checks.check_layer, [nnlib.Linear, 5, 3]),
+    ("backprop.numerical_gradient", checks.check_backward_example,
      [nnlib.networks.forward_example, nnlib.networks.backward_example]),
 ])
 def test_an_error_in_the_checks_own_code_is_not_blamed_on_the_learner(capsys, monkeypatch, internal, check, pieces):
-    monkeypatch.setattr(checks, internal, _broken)
+    monkeypatch.setattr(f"nnlib.checks.{internal}", _broken)
     with pytest.raises(ZeroDivisionError, match="a bug in the check"):
         check(*pieces)
     assert "your code raised" not in capsys.readouterr().out
@@ -524,3 +530,99 @@ def test_check_layer_still_fails_wrong_random_normalising_and_loss_layers(capsys
     fails(capsys, checks.check_layer, _DropoutNoMask, 0.5, hint="dX differs from the numerical gradient")
     fails(capsys, checks.check_layer, _BatchNormConstantStats, 5, hint="dX differs from the numerical gradient")
     fails(capsys, checks.check_layer, _SoftmaxCrossEntropyNoN, hint="(P - Y) / N")
+
+
+# -- check_layer takes layers of any input shape --------------------------------------------------
+
+class _Mix(nnlib.layers.Layer):
+    """A 1x1 convolution on images (N, C_in, H, W): out[n, f] = sum_c W[f, c] * X[n, c] + b[f]."""
+
+    def __init__(self, c_in, c_out, size=3, wrong=None):
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self.shape, self.wrong = (c_in, size, size), wrong
+        self.params = {"W": rng.normal(size=(c_out, c_in, 1, 1)), "b": np.zeros(c_out)}
+
+    @property
+    def input_shape(self):                    # the per-example shape it takes, as nnlib's layers say it
+        return self.shape
+
+    def forward(self, X, training=False):
+        return np.einsum("fc,nchw->nfhw", self.params["W"][:, :, 0, 0], X) + self.params["b"][:, None, None], X
+
+    def backward(self, dout, cache, need_dX=True):
+        X, W = cache, self.params["W"][:, :, 0, 0]
+        dW = np.einsum("nfhw,nchw->fc", dout, X)[:, :, None, None]
+        self.grads = {"W": dW * 2 if self.wrong == "dW" else dW, "b": dout.sum(axis=(0, 2, 3))}
+        return np.einsum("fc,nfhw->nchw", W.T if self.wrong == "dX" else W, dout)
+
+
+class _Flatten(nnlib.layers.Layer):
+    def __init__(self, wrong=False):
+        super().__init__()
+        self.wrong = wrong
+
+    def forward(self, X, training=False):
+        return X.reshape(len(X), -1), X.shape
+
+    def backward(self, dout, cache, need_dX=True):
+        if self.wrong == "values":
+            return dout.reshape(cache)[..., ::-1]
+        return dout if self.wrong else dout.reshape(cache)
+
+
+def test_check_layer_checks_a_layer_on_images_with_a_4d_weight(capsys):
+    passes(capsys, checks.check_layer, _Mix, 2, 4)                  # W (4, 2, 1, 1): its shape[0] is not the input
+    passes(capsys, checks.check_layer, _Mix, 3, 3)
+    fails(capsys, checks.check_layer, _Mix, 2, 4, 3, "dW", hint="dW differs from the numerical gradient")
+    out = fails(capsys, checks.check_layer, _Mix, 3, 3, 3, "dX", hint="dX differs from the numerical gradient")
+    assert "your code raised" not in out and "W.T" not in out        # no hint of a matrix layer's X @ W
+
+
+def test_check_layer_takes_the_input_shape_of_a_layer_without_parameters(capsys):
+    on_images = functools.partial(checks.check_layer, input_shape=(1, 4, 4))
+    passes(capsys, on_images, _Flatten)
+    passes(capsys, checks.check_layer, _Flatten)                     # rows of 6 by default
+    out = fails(capsys, on_images, _Flatten, True, hint="dX has shape (4, 16) but X has (4, 1, 4, 4)")
+    assert "your code raised" not in out and "W.T" not in out
+    out = fails(capsys, on_images, _Flatten, "values", hint="dX differs from the numerical gradient")
+    assert "Z > 0" not in out and "W.T" not in out                  # a hint for ReLU or Linear would mislead
+
+
+def test_check_layer_asks_for_n_in_instead_of_guessing_it(capsys):
+    class NoWidth:                            # a linear layer that does not say its input width
+        def __init__(self, n_in, n_out):
+            self.params = {"W": np.random.default_rng(0).normal(size=(n_in, n_out)), "b": np.zeros(n_out)}
+
+        def forward(self, X, training=False):
+            return X @ self.params["W"] + self.params["b"], X
+
+        def backward(self, dout, X):
+            self.grads = {"W": X.T @ dout, "b": dout.sum(axis=0)}
+            return dout @ self.params["W"].T
+
+    fails(capsys, checks.check_layer, NoWidth, 5, 3, hint="set self.n_in")
+    passes(capsys, functools.partial(checks.check_layer, input_shape=5), NoWidth, 5, 3)
+    fails(capsys, functools.partial(checks.check_layer, input_shape="5"), NoWidth, 5, 3,
+          hint="a positive int or a tuple")
+
+
+def _epoch_on_a_copied_rng(model, X, Y, optimizer, batch_size, rng):
+    """Draws from a copy of rng: each seed its own order, but every epoch of one rng the same order."""
+    import copy
+    return _train_epoch(model, X, Y, optimizer, batch_size, copy.deepcopy(rng))
+
+
+def _epoch_with_stale_gradients(model, X, Y, optimizer, batch_size, rng):
+    """Every batch's gradients first, at the parameters the epoch started with, then every step."""
+    batches = [(Xb, Yb, *model.loss_and_grads(Xb, Yb)) for Xb, Yb in nnlib.minibatches(X, Y, batch_size, rng)]
+    for _, _, _, grads, _ in batches:
+        optimizer.step(model.params, grads)
+    return float(sum(loss * len(Xb) for Xb, _, loss, _, _ in batches)) / len(X)
+
+
+def test_train_epoch_needs_a_new_order_each_epoch_and_current_gradients(capsys):
+    fails(capsys, checks.check_train_epoch, _epoch_on_a_copied_rng,
+          hint="two epochs with the same rng saw the rows in the same order")
+    fails(capsys, checks.check_train_epoch, _epoch_with_stale_gradients,
+          hint="the gradients that model.loss_and_grads has just returned for this batch")

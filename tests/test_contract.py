@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import nnlib
-from nnlib.gradcheck import check_layer, check_model
+from nnlib.gradcheck import gradcheck_layer, gradcheck_model
 from nnlib.layers import (LAYER_TYPES, BatchNorm, Dropout, Layer, Linear, Model, ReLU, Sigmoid,
                           SoftmaxCrossEntropy)
 
@@ -55,7 +55,7 @@ def test_a_new_layer_is_one_class(rng, tmp_path, monkeypatch):
     loaded = nnlib.load_model(nnlib.save_model(model, tmp_path / "scale.npz"))
     np.testing.assert_array_equal(loaded.params["s2"], model.params["s2"])
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
-    errors = check_model(Model([Linear(4, 3, dtype=np.float64), Scale(3, np.float64), Linear(3, 2, dtype=np.float64),
+    errors = gradcheck_model(Model([Linear(4, 3, dtype=np.float64), Scale(3, np.float64), Linear(3, 2, dtype=np.float64),
                                 SoftmaxCrossEntropy()]), X.astype(np.float64), nnlib.one_hot(y, 2, np.float64))
     assert set(errors) == {"W1", "b1", "s2", "W3", "b3"} and max(errors.values()) < TOL, errors
 
@@ -131,7 +131,7 @@ def test_batchnorm_gradients(training, rng):
     layer.state["running_var"][...] = rng.random(5) + 0.5
     X = rng.normal(size=(7, 5)) * 3 + 1
     state = {k: v.copy() for k, v in layer.state.items()}
-    errors = check_layer(layer, X, rng.normal(size=(7, 5)), training=training)
+    errors = gradcheck_layer(layer, X, rng.normal(size=(7, 5)), training=training)
     assert set(errors) == {"X", "gamma", "beta"} and max(errors.values()) < TOL, errors
     for k, v in state.items():                                   # the check leaves the running statistics alone
         np.testing.assert_array_equal(layer.state[k], v)
@@ -158,7 +158,7 @@ def test_model_with_batchnorm_and_dropout_gradients(rng):
     assert list(model.state) == ["running_mean2", "running_var2", "running_mean4", "running_var4"]
     assert model.sizes == [6, 7, 5, 3]
     X, Y = rng.normal(size=(9, 6)), nnlib.one_hot(rng.integers(0, 3, 9), 3, dtype=np.float64)
-    errors = check_model(model, X, Y)
+    errors = gradcheck_model(model, X, Y)
     # A bias just before batch norm is subtracted out again with the batch mean: its gradient is
     # exactly 0, and central differences give round-off of ~1e-11 against it. Compare it absolutely.
     assert max(v for k, v in errors.items() if k not in ("b1", "b3")) < TOL, errors
@@ -201,8 +201,10 @@ def test_batchnorm_save_load_round_trip_is_exact(rng, tmp_path):
 
 
 def test_model_rejects_mixed_dtypes_and_non_layers():
-    with pytest.raises(ValueError, match="one dtype"):
-        Model([Linear(4, 3, dtype=np.float64), BatchNorm(3), Linear(3, 2, dtype=np.float64)])
+    with pytest.raises(ValueError, match=r"one dtype.*layer 0 \(Linear.*float64.*layer 1 \(BatchNorm.*float32"):
+        Model([Linear(4, 3, dtype=np.float64), BatchNorm(3, dtype=np.float32), Linear(3, 2, dtype=np.float64)])
+    with pytest.raises(ValueError, match=r"one dtype: dtype=float32.*layer 0 \(Linear"):
+        Model([Linear(4, 3, dtype=np.float64), Linear(3, 2)], dtype=np.float32)
     with pytest.raises(TypeError, match="not an nnlib layer"):
         Model([Linear(4, 3), np.tanh])
     with pytest.raises(ValueError, match="do not chain"):

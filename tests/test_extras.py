@@ -102,3 +102,14 @@ def test_random_shift_moves_images_without_changing_them(rng):
     np.testing.assert_array_equal(out, nnlib.random_shift(X, rng=0, max_shift=2))   # seeded
     with pytest.raises(ValueError, match="784"):
         nnlib.random_shift(np.zeros((2, 10)), rng=0)
+
+
+def test_random_shift_takes_images_as_well_as_rows():
+    X = np.random.default_rng(1).random((6, 784), dtype=np.float32)
+    flat = nnlib.random_shift(X, rng=0)
+    for shape in ((6, 1, 28, 28), (6, 28, 28)):
+        out = nnlib.random_shift(X.reshape(shape), rng=0)
+        assert out.shape == shape and out.dtype == X.dtype
+        np.testing.assert_array_equal(out.reshape(6, 784), flat)
+    with pytest.raises(ValueError, match=r"\(N, 784\) or \(N, 1, 28, 28\)"):
+        nnlib.random_shift(np.zeros((2, 1, 14, 56)), rng=0)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import nnlib
 from nnlib.gradcheck import numerical_gradient, rel_error
 
 
@@ -24,22 +25,20 @@ def test_numerical_gradient_needs_float64():
         numerical_gradient(lambda: 0.0, np.zeros(2, dtype=np.float32))
 
 
-def test_check_model_fixes_the_dropout_masks():
-    import nnlib
+def test_gradcheck_model_fixes_the_dropout_masks():
 
     rng = np.random.default_rng(0)
     model = nnlib.mlp([6, 8, 8, 3], rng=0, dtype=np.float64, dropout=0.5)
     X, Y = rng.normal(size=(5, 6)), nnlib.one_hot(rng.integers(0, 3, 5), 3, dtype=np.float64)
-    errors = nnlib.check_model(model, X, Y)
+    errors = nnlib.gradcheck_model(model, X, Y)
     assert max(errors.values()) < 1e-7, errors
     layer = nnlib.Dropout(0.5, rng=1)
-    errors = nnlib.check_layer(layer, rng.normal(size=(4, 5)), rng.normal(size=(4, 5)), training=True)
+    errors = nnlib.gradcheck_layer(layer, rng.normal(size=(4, 5)), rng.normal(size=(4, 5)), training=True)
     assert errors["X"] < 1e-7
 
 
 def _wrong_model():
     """A float64 mlp whose loss_and_grads returns twice the true gradients (rel_error 1/3 when checked)."""
-    import nnlib
 
     rng = np.random.default_rng(0)
     model = nnlib.mlp([4, 3, 2], rng=0, dtype=np.float64)
@@ -55,13 +54,12 @@ def _wrong_model():
 
 
 @pytest.mark.parametrize("num_checks", [0, -1, 2.5, "3", True])
-def test_check_model_rejects_a_count_of_checks_that_checks_nothing(num_checks):
-    import nnlib
+def test_gradcheck_model_rejects_a_count_of_checks_that_checks_nothing(num_checks):
 
     model, X, Y = _wrong_model()
-    assert min(nnlib.check_model(model, X, Y, num_checks=3).values()) > 0.3    # a wrong gradient is caught
+    assert min(nnlib.gradcheck_model(model, X, Y, num_checks=3).values()) > 0.3    # a wrong gradient is caught
     with pytest.raises(ValueError, match=r"num_checks must be a positive integer or None, got"):
-        nnlib.check_model(model, X, Y, num_checks=num_checks)
+        nnlib.gradcheck_model(model, X, Y, num_checks=num_checks)
 
 
 def test_numerical_gradient_restores_the_input_when_f_raises():
@@ -79,8 +77,7 @@ def test_numerical_gradient_restores_the_input_when_f_raises():
     np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
 
 
-def test_check_model_restores_the_parameters_when_the_loss_raises():
-    import nnlib
+def test_gradcheck_model_restores_the_parameters_when_the_loss_raises():
 
     model, X, Y = _wrong_model()
     before = {k: v.copy() for k, v in model.params.items()}
@@ -94,6 +91,14 @@ def test_check_model_restores_the_parameters_when_the_loss_raises():
 
     model.loss_and_grads = fails_later
     with pytest.raises(FloatingPointError):
-        nnlib.check_model(model, X, Y)
+        nnlib.gradcheck_model(model, X, Y)
     for k, v in model.params.items():
         np.testing.assert_array_equal(v, before[k], err_msg=k)
+
+
+def test_one_name_per_thing():
+    # nnlib.gradcheck_layer returns relative errors; nnlib.checks.check_layer prints a learner's verdict
+    assert nnlib.gradcheck_layer is nnlib.gradcheck.gradcheck_layer
+    assert nnlib.gradcheck_model is nnlib.gradcheck.gradcheck_model
+    for old in ("check_layer", "check_model"):
+        assert not hasattr(nnlib, old) and not hasattr(nnlib.gradcheck, old)

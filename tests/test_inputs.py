@@ -120,3 +120,32 @@ def test_evaluate_in_chunks_equals_one_pass_and_matches_training_loss(blobs, rng
         loss, _, out = model.loss_and_grads(X, y)              # no dropout here: the same forward pass
         assert whole[0] == pytest.approx(loss, rel=1e-6)
         assert whole[1] == np.mean(out.argmax(axis=1) == y)
+
+
+def test_features_of_any_per_example_shape():
+    from nnlib.inputs import as_features
+
+    X = np.zeros((5, 1, 28, 28), np.float64)
+    out = as_features(X, (1, 28, 28), np.float32)
+    assert out.shape == (5, 1, 28, 28) and out.dtype == np.float32
+    assert as_features(X, None).shape == (5, 1, 28, 28)                       # any shape, examples first
+    assert as_features(np.zeros((2, 784)), 784).shape == (2, 784)            # an int is a width, as before
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 1, 28, 28\), got \(5, 784\).*X.reshape\(len\(X\), "
+                                         r"1, 28, 28\)"):
+        as_features(np.zeros((5, 784)), (1, 28, 28))
+    with pytest.raises(ValueError, match=r"must have shape \(N, 1, 28, 28\), got \(2, 1, 27, 28\)$"):
+        as_features(np.zeros((2, 1, 27, 28)), (1, 28, 28))
+    with pytest.raises(ValueError, match=r"must have shape \(N, 784\), got \(5, 1, 28, 28\).*reshape"):
+        as_features(X, (784,))
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 1, 28, 28\), got \(1, 28, 28\).*images\[None\]"):
+        as_features(np.zeros((1, 28, 28)), (1, 28, 28), name="images")
+    with pytest.raises(ValueError, match=r"examples first, shape \(N, \.\.\.\), got \(3,\)"):
+        as_features(np.zeros(3), None)
+    with pytest.raises(ValueError, match="dtype uint8.*255"):
+        as_features(np.zeros((2, 1, 28, 28), np.uint8), (1, 28, 28))
+    bad = np.zeros((4, 1, 2, 2))
+    bad[2, 0, 1, 1] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinite values \(1 of them, in rows \[2\]\)"):
+        as_features(bad, (1, 2, 2))
+    with pytest.raises(ValueError, match="no rows"):
+        as_features(np.zeros((0, 1, 2, 2)), (1, 2, 2))

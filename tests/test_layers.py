@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import nnlib
-from nnlib.gradcheck import check_layer, check_model
+from nnlib.gradcheck import gradcheck_layer, gradcheck_model
 from nnlib.layers import Linear, MeanSquaredError, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
 
 TOL = 1e-7  # stated threshold for float64 central differences with h = 1e-5
@@ -15,7 +15,7 @@ def test_layer_gradients(layer, rng):
     d_in = 5 if isinstance(layer, Linear) else 3
     X = rng.normal(size=(4, d_in))
     out, _ = layer.forward(X)
-    errors = check_layer(layer, X, rng.normal(size=out.shape))
+    errors = gradcheck_layer(layer, X, rng.normal(size=out.shape))
     assert max(errors.values()) < TOL, errors
 
 
@@ -64,7 +64,7 @@ def test_whole_model_gradients(output, rng):
     model = _model(output)
     X = rng.normal(size=(7, 6))
     Y = nnlib.one_hot(rng.integers(0, 3, 7), 3, dtype=np.float64)
-    errors = check_model(model, X, Y)
+    errors = gradcheck_model(model, X, Y)
     assert set(errors) == {"W1", "b1", "W2", "b2", "W3", "b3"}
     assert max(errors.values()) < TOL, errors
 
@@ -73,7 +73,7 @@ def test_mlp_gradients_any_depth(rng):
     model = nnlib.mlp([8, 7, 6, 5, 4], rng=0, dtype=np.float64)
     X = rng.normal(size=(10, 8))
     Y = nnlib.one_hot(rng.integers(0, 4, 10), 4, dtype=np.float64)
-    errors = check_model(model, X, Y)
+    errors = gradcheck_model(model, X, Y)
     assert max(errors.values()) < TOL, errors
 
 

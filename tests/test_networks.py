@@ -28,7 +28,7 @@ def test_per_example_equals_vectorised_to_1e12(rng):
 def test_per_example_gradients_match_numerical(rng):
     X, Y = _batch(rng, n=4, d=6, c=3)
     net = PerExampleNetwork([6, 5, 4, 3], rng=0)
-    errors = nnlib.check_model(net, X, Y)
+    errors = nnlib.gradcheck_model(net, X, Y)
     # Sigmoid layers shrink the first layer's gradients to ~1e-5, where the ~1e-11 round-off of
     # central differences alone gives relative errors ~1e-6; a wrong gradient gives ~1.
     assert max(errors.values()) < 1e-5, errors

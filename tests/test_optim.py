@@ -302,3 +302,58 @@ def test_a_gradient_of_the_wrong_shape_is_named(make):
         opt.step(p, {"W1": np.ones((3, 2)), "b1": np.ones(3)})
     np.testing.assert_array_equal(p["W1"], 1.0)            # checked before any parameter changes
     assert getattr(opt, "t", 0) == 0
+
+
+# -- the formulas and their fast forms ------------------------------------------------------------
+
+FORMS = [lambda: SGD(0.1), lambda: Momentum(0.1, 0.8), lambda: Momentum(0.1, 0.8, "classical"),
+         lambda: RMSProp(0.01, 0.7, 1e-6), lambda: Adam(0.01, 0.8, 0.95, 1e-6),
+         lambda: AdamW(0.01, 0.8, 0.95, 1e-6, weight_decay=0.1)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make", FORMS)
+def test_the_fast_form_gives_the_formulas_bits(make, dtype):
+    rng = np.random.default_rng(3)
+    fast, formula = make(), make()
+    p = {"W1": rng.normal(size=(5, 4)).astype(dtype), "b1": rng.normal(size=4).astype(dtype)}
+    q = {k: v.copy() for k, v in p.items()}
+    for step in range(8):
+        scale = [1e-6, 1.0, 300.0][step % 3]
+        grads = {k: (rng.normal(size=v.shape) * scale).astype(dtype) for k, v in p.items()}
+        fast.step(p, grads)
+        formula._count_step()                            # what step does, with the formulas themselves
+        for k in q:
+            formula._update(k, q[k], grads[k])
+        for k in p:
+            assert p[k].dtype == dtype
+            np.testing.assert_array_equal(p[k], q[k], err_msg=f"{type(fast).__name__} {k} step {step + 1}")
+    for name, store in fast.state_dict()["buffers"].items():
+        for k, a in store.items():
+            np.testing.assert_array_equal(a, formula.state_dict()["buffers"][name][k])
+
+
+def test_adam_is_notebook_10s_formulas_to_the_bit():
+    lr, b1, b2, eps = 0.01, 0.8, 0.95, 1e-6
+    p, opt = {"W1": np.ones((3, 2), np.float32)}, Adam(lr, b1, b2, eps)
+    w, m, s = np.ones((3, 2), np.float32), 0, 0
+    for t, g in enumerate(_grads(), start=1):
+        g = g.astype(np.float32)
+        m = b1 * m + (1 - b1) * g                       # as MyAdam in notebook 10 writes them
+        s = b2 * s + (1 - b2) * g * g
+        m_hat = m / (1 - b1 ** t)
+        s_hat = s / (1 - b2 ** t)
+        w -= lr * m_hat / (np.sqrt(s_hat) + eps)
+        opt.step(p, {"W1": g})
+        np.testing.assert_array_equal(p["W1"], w)
+
+
+def test_momentum_is_notebook_07s_formulas_to_the_bit():
+    p, opt = {"W1": np.ones((3, 2), np.float32)}, Momentum(0.1, 0.8)
+    w, v = np.ones((3, 2), np.float32), 0
+    for g in _grads():
+        g = g.astype(np.float32)
+        v = 0.8 * v + (1 - 0.8) * g                     # as MyMomentum in notebook 07 writes them
+        w -= 0.1 * v
+        opt.step(p, {"W1": g})
+        np.testing.assert_array_equal(p["W1"], w)

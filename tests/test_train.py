@@ -256,3 +256,74 @@ def test_an_interrupted_epoch_leaves_no_half_applied_step(blobs, rng, capsys):
     _assert_params(model, after_one)
     np.testing.assert_array_equal(opt.state_dict()["buffers"]["v"]["W1"], opt_after_one["buffers"]["v"]["W1"])
     assert "interrupted in epoch 1: the parameters and the optimiser's state are back" in capsys.readouterr().out
+
+
+# ---- fit is the loop of notebook 06, for any per-example shape ----------------------------------
+
+class _Images:
+    """A model that takes images (N, 1, 28, 28): nnlib.mlp on the flattened rows, for fit's sake."""
+
+    def __init__(self, sizes, rng=0):
+        self.net = nnlib.mlp(sizes, rng=rng)
+        self.params, self.n_in, self.n_out = self.net.params, (1, 28, 28), self.net.n_out
+
+    def check_input(self, X, name="X"):
+        X = np.asarray(X, dtype=np.float32)
+        assert X.shape[1:] == self.n_in, X.shape
+        return X
+
+    def check_targets(self, Y, n, name="X"):
+        return self.net.check_targets(Y, n, name)
+
+    def loss_and_grads(self, X, Y):
+        return self.net.loss_and_grads(X.reshape(len(X), -1), Y)
+
+    def loss_and_output(self, X, Y):
+        return self.net.loss_and_output(X.reshape(len(X), -1), Y)
+
+
+@pytest.mark.parametrize("batch_size, l2", [(64, 0.0), (None, 1e-3)])
+def test_fit_trains_on_images_as_it_does_on_flat_rows(batch_size, l2):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((300, 784), dtype=np.float32), rng.integers(0, 10, 300)
+    flat, images = nnlib.mlp([784, 16, 10], rng=0), _Images([784, 16, 10], rng=0)
+    runs = [nnlib.fit(model, data, y, nnlib.Momentum(0.1), epochs=2, batch_size=batch_size, rng=3, l2=l2,
+                      augment=nnlib.random_shift, validation=(data[:50], y[:50]), verbose=False)
+            for model, data in ((flat, X), (images, X.reshape(300, 1, 28, 28)))]
+    for key in ("loss", "train_acc", "val_loss", "val_acc"):
+        assert getattr(runs[0], key) == getattr(runs[1], key), key
+    for k, p in flat.params.items():
+        np.testing.assert_array_equal(images.params[k], p, err_msg=k)
+
+
+def test_fit_takes_its_batches_from_nnlib_minibatches(blobs, rng, monkeypatch):
+    X, y = blobs(rng, 50)
+    seen = []
+    real = nnlib.train.minibatches
+
+    def recording(X, Y, batch_size, rng, shuffle=True):
+        seen.append((len(X), batch_size, shuffle))
+        return real(X, Y, batch_size, rng, shuffle=shuffle)
+
+    monkeypatch.setattr(nnlib.train, "minibatches", recording)
+    nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=2, batch_size=16, verbose=False)
+    assert seen == [(50, 16, True), (50, 16, True)]                # one call per epoch, shuffled
+    seen.clear()
+    nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=1, batch_size=80, verbose=False)
+    assert seen == [(50, 50, False)]                               # full batch: the rows in their order
+
+
+def test_an_epoch_is_the_loop_of_notebook_06(blobs, rng):
+    X, y = blobs(rng, 45)
+    model, twin = nnlib.mlp([4, 5, 2], rng=0), nnlib.mlp([4, 5, 2], rng=0)
+    h = nnlib.fit(model, X, y, nnlib.Momentum(0.2), epochs=2, batch_size=8, rng=4, verbose=False)
+    opt, gen, Y = nnlib.Momentum(0.2), np.random.default_rng(4), nnlib.one_hot(y, 2)
+    for epoch in range(2):
+        total = 0.0
+        for Xb, Yb in nnlib.minibatches(X, Y, 8, gen):
+            loss, grads, _ = twin.loss_and_grads(Xb, Yb)
+            opt.step(twin.params, grads)
+            total += loss * len(Xb)
+        assert h.loss[epoch] == total / len(X)
+    for k, p in twin.params.items():
+        np.testing.assert_array_equal(model.params[k], p, err_msg=k)

@@ -1,0 +1,52 @@
+"""Self-checks for the pieces a learner writes, with a specific hint when one fails.
+
+Each ``check_*`` function runs the learner's function (or class) on cases the learner does not see:
+shapes, edge cases (logits of 1000, labels out of range, a last batch that is smaller), and a numerical
+gradient check where there is a gradient. It prints one line, ``softmax: 5 checks passed``, or the case
+that failed and a hint that says what is probably wrong::
+
+    >>> nnlib.checks.check_softmax(my_softmax)
+    softmax: failed on "each row sums to 1".
+      Hint: your rows do not sum to 1 but your columns do: sum over axis=1 (one row per example), keepdims=True.
+
+A function still stubbed with ``raise NotImplementedError()`` gets "not implemented yet", not a
+traceback. Each check also returns a ``CheckResult``, true if every case passed, which a notebook does not
+display (the printed line is the output).
+
+| check | piece (notebook) | signature checked |
+|---|---|---|
+| ``check_one_hot`` | 01 | ``one_hot(y, num_classes=10) -> Y (N, num_classes)`` |
+| ``check_sigmoid`` | 02 | ``sigmoid(Z) -> A``, elementwise |
+| ``check_softmax`` | 02 | ``softmax(Z) -> P``, row-wise on ``(N, C)`` |
+| ``check_cross_entropy`` | 02 | ``cross_entropy(P, Y) -> float``, the mean over rows |
+| ``check_backward_example`` | 03 | ``backward_example(params, cache, y) -> grads`` for one image |
+| ``check_forward_backward`` | 04 | ``forward(params, X) -> (A, cache)``, ``backward(params, cache, Y) -> grads`` |
+| ``check_he`` | 05 | ``he(n_in, n_out, rng) -> (W, b)`` |
+| ``check_minibatches`` | 06 | ``minibatches(X, Y, batch_size, rng)`` yields ``(X_batch, Y_batch)`` |
+| ``check_train_epoch`` | 06 | ``train_epoch(model, X, Y, optimizer, batch_size, rng) -> float``, the epoch's mean loss |
+| ``check_momentum`` | 07 | ``MyMomentum(lr, beta)`` with ``.step(params, grads)``, EMA form |
+| ``check_layer`` | 09 | a layer class: ``forward(X, training) -> (out, cache)``, ``backward(dout, cache) -> dX``, ``.grads`` |
+| ``check_adam`` | 10 | ``MyAdam(lr, beta1, beta2, eps)`` with ``.step(params, grads)`` |
+| ``check_conv_forward`` | 11 | ``conv_forward(X, W, b, stride, pad) -> out (N, F, H_out, W_out)`` (loops or im2col) |
+| ``check_im2col`` | 11 | ``im2col(X, kh, kw, stride, pad) -> cols (N * H_out * W_out, C * kh * kw)`` |
+| ``check_conv_backward`` | 11 | ``conv_backward(dout, X, W, stride, pad) -> (dX, dW, db)`` |
+| ``check_maxpool`` | 11 | ``maxpool_forward(X, size=2) -> out``, ``maxpool_backward(dout, X, size=2) -> dX`` |
+
+The checks live in one module per part of the course, on the plumbing of ``_core`` (cases, verdicts, hints):
+``functions`` (01, 02), ``backprop`` (03, 04), ``initialisation`` (05), ``minibatches`` and ``train_epoch`` (06),
+``optimisers`` (07, 10), ``layers`` (09) and ``conv`` (11). All are imported here: ``nnlib.checks.check_softmax`` is the
+only name a notebook needs.
+"""
+from ._core import CheckResult
+from .backprop import check_backward_example, check_forward_backward
+from .conv import check_conv_backward, check_conv_forward, check_im2col, check_maxpool
+from .functions import check_cross_entropy, check_one_hot, check_sigmoid, check_softmax
+from .initialisation import check_he
+from .layers import check_layer
+from .minibatches import check_minibatches
+from .optimisers import check_adam, check_momentum
+from .train_epoch import check_train_epoch
+
+__all__ = ["CheckResult", "check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
+           "check_forward_backward", "check_he", "check_minibatches", "check_train_epoch", "check_momentum",
+           "check_layer", "check_adam", "check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool"]
