@@ -13,6 +13,11 @@ import os
 
 def pytest_configure(config):
     os.environ.setdefault("NNLIB_STRICT_CHECKS", "1")
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if os.environ.get("PYTEST_XDIST_WORKER") and "OPENBLAS_NUM_THREADS" not in os.environ:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")
+            os.environ[var] = "1"          # for the notebooks' kernels and other processes started from here
+        try:                               # and for this process, whose NumPy a plugin may have loaded already
+            from threadpoolctl import threadpool_limits
+            threadpool_limits(1)
+        except ImportError:
+            pass
