@@ -23,8 +23,8 @@ machine's times), it times:
   through im2col can be faster.
 
 It prints seconds per epoch for each, and the ratios nnlib / PyTorch and nnlib / floor. ``--long`` trains
-longer instead, with augmentation (``nnlib.random_shift``: each training image moved up to 2 pixels), nnlib
-and PyTorch alike, within a time limit, and reports validation and test accuracy. ``--smoke`` runs it all on a
+longer instead, with augmentation (``nnlib.random_shift``: each training image moved up to 2 pixels) and the
+learning rate on a cosine schedule over ``--epochs``, nnlib and PyTorch alike, within a time limit, and reports validation and test accuracy. ``--smoke`` runs it all on a
 small fake data set in a second or two (``tests/test_benchmark.py``).
 
     python benchmarks/train_cnn.py [--epochs 3] [--threads N] [--no-torch]     # timing
@@ -136,12 +136,17 @@ def _accuracy_line(predict, data):
             f"test accuracy {np.mean(predict(data.X_test) == data.y_test):.2%}")
 
 
-def nnlib_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, augment=None):
+def nnlib_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, augment=None, lr_at=None):
+    """One epoch per call; ``lr_at(epoch)`` (1-based), if given, sets the learning rate of each epoch."""
     model = cnn(channels, kernel, seed, hidden)
     opt = nnlib.Momentum(LR, BETA, form="ema")
     rng = np.random.default_rng(seed)
+    done = [0]
 
     def epoch():
+        done[0] += 1
+        if lr_at is not None:
+            opt.lr = lr_at(done[0])
         nnlib.fit(model, data.X_train, data.y_train, opt, epochs=1, batch_size=BATCH, rng=rng, verbose=False,
                   augment=augment)
 
@@ -149,7 +154,7 @@ def nnlib_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, a
     return epoch, lambda: _accuracy_line(lambda X: model.predict(X, batch_size=1000), data)
 
 
-def torch_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, augment=None):
+def torch_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, augment=None, lr_at=None):
     import torch
 
     model = torch_cnn(channels, kernel, seed, hidden)
@@ -159,8 +164,13 @@ def torch_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, a
         opt.state[p]["momentum_buffer"] = torch.zeros_like(p)
     loss_fn = torch.nn.CrossEntropyLoss()
     rng = np.random.default_rng(seed)
+    done = [0]
 
     def epoch():
+        done[0] += 1
+        if lr_at is not None:
+            for group in opt.param_groups:
+                group["lr"] = lr_at(done[0])
         for Xb, yb in nnlib.minibatches(data.X_train, data.y_train, BATCH, rng):     # the same batching as fit's
             if augment is not None:
                 Xb = augment(Xb, rng)
@@ -277,10 +287,11 @@ def main(argv=None):
         ap.error(str(err))
     data = fake(args.seed) if args.smoke else mnist(args.seed)
     augment = (lambda X, rng: nnlib.random_shift(X, rng, max_shift=2)) if args.long else None
+    lr_at = nnlib.cosine_schedule(LR, epochs) if args.long else None     # --long: lr falls from LR to 0 over the run
     if args.hidden < 0:
         ap.error(f"--hidden must be 0 or more, got {args.hidden}")
     net = dict(channels=tuple(args.channels), kernel=args.kernel, hidden=args.hidden)
-    runs = {"nnlib": nnlib_trainer(data, args.seed, augment=augment, **net)}
+    runs = {"nnlib": nnlib_trainer(data, args.seed, augment=augment, lr_at=lr_at, **net)}
     if args.no_torch:
         print("PyTorch left out (--no-torch)")
     else:
@@ -293,12 +304,12 @@ def main(argv=None):
         if torch is not None:
             torch.set_num_threads(threads)
             print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
-            runs["torch"] = torch_trainer(data, args.seed, augment=augment, **net)
+            runs["torch"] = torch_trainer(data, args.seed, augment=augment, lr_at=lr_at, **net)
     if not args.long:
         runs["floor"] = floor_trainer(data, args.seed, **net)
     print(f"{runs['nnlib'][0].model!r}")
     print(f"batch {BATCH}, lr {LR}, EMA momentum {BETA}, {epochs} epochs, {len(data.X_train)} training images"
-          + (", shifted at random by up to 2 pixels" if args.long else ""))
+          + (", shifted at random by up to 2 pixels, lr on a cosine schedule from 0.5 to 0" if args.long else ""))
 
     times = _time(runs, epochs, args.time_limit if args.long else None)
     med = {name: statistics.median(t) for name, t in times.items()}
