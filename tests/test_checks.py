@@ -8,31 +8,7 @@ import pytest
 import nnlib
 from nnlib import checks
 
-
-def verdict(capsys, check, *pieces):
-    ok = check(*pieces)
-    out = capsys.readouterr().out
-    assert out.count("\n") >= 1
-    return ok, out
-
-
-def passes(capsys, check, *pieces):
-    ok, out = verdict(capsys, check, *pieces)
-    assert ok.passed is True, out
-    assert "checks passed" in out and "Hint" not in out
-    return out
-
-
-def fails(capsys, check, *pieces, hint):
-    ok, out = verdict(capsys, check, *pieces)
-    assert ok.passed is False, out
-    assert "Hint:" in out and hint in out, out
-    assert "Traceback" not in out
-    return out
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
+from checking import fails, passes, stub, verdict     # tests/checking.py
 
 
 # -- one_hot ----------------------------------------------------------------------------------

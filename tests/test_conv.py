@@ -12,26 +12,12 @@ from nnlib.conv import Conv2D, Flatten, MaxPool2D, col2im, conv_output_size, im2
 from nnlib.gradcheck import numerical_gradient, rel_error
 from nnlib.layers import LAYER_TYPES
 
+from conv_reference import conv_naive     # tests/conv_reference.py: the convolution in loops
+
 TOL = 1e-7          # rel_error of a right gradient in float64 (about 1e-9 here); a wrong one is above 1e-2
 
 
 # -- references: loops, straight from the formulas ------------------------------------------------------
-
-def conv_loops(X, W, b, stride, pad):
-    """out[n, f, i, j] = b[f] + sum over c, a, e of Xp[n, c, i*stride + a, j*stride + e] * W[f, c, a, e]."""
-    Xp = np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    N, C, H, Wd = X.shape
-    F, _, kh, kw = W.shape
-    Ho, Wo = (H + 2 * pad - kh) // stride + 1, (Wd + 2 * pad - kw) // stride + 1
-    out = np.zeros((N, F, Ho, Wo))
-    for n in range(N):
-        for f in range(F):
-            for i in range(Ho):
-                for j in range(Wo):
-                    window = Xp[n, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
-                    out[n, f, i, j] = np.sum(window * W[f]) + b[f]
-    return out
-
 
 def maxpool_loops(X, k):
     N, C, H, Wd = X.shape
@@ -134,7 +120,7 @@ def test_pad_images_is_np_pad():
 def test_conv_forward_equals_the_loops(case):
     layer, X, _ = conv_case(case)
     out, _ = layer.forward(X)
-    expected = conv_loops(X, layer.params["W"], layer.params["b"], layer.stride, layer.padding)
+    expected = conv_naive(X, layer.params["W"], layer.params["b"], layer.stride, layer.padding)
     assert out.shape == expected.shape == (len(X), *layer.output_shape(X.shape[1:]))
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 

@@ -9,19 +9,18 @@ If a change is meant to move them, say so (which notebook outputs change) and re
 ``python tests/test_fit_pinned.py``. They are now kept as recorded with one BLAS thread
 (``OPENBLAS_NUM_THREADS=1 python tests/test_fit_pinned.py``), the environment of ``pytest --nbval``'s workers.
 Bits hold only where they were recorded (``RECORDED_ON``: numpy build, OpenBLAS version, kernel and threads, see
-``tests/blas_env.py``); elsewhere these tests skip and say why.
+``tests/pins.py``); elsewhere these tests skip and say why.
 """
-import hashlib
 import json
 import sys
 
 import numpy as np
 import pytest
 
-import blas_env
-
 import nnlib
 from nnlib import SGD, Adam, BatchNorm, Dropout, Linear, Model, Momentum, ReLU, SoftmaxCrossEntropy, mlp, random_shift
+
+import pins     # tests/pins.py: where pinned bits hold, and their sha256
 
 
 def _data():
@@ -53,28 +52,13 @@ RUNS = {
 }
 
 
-def _sha256(arrays) -> str:
-    sha = hashlib.sha256()
-    for k in sorted(arrays):
-        sha.update(np.ascontiguousarray(arrays[k]).tobytes())
-    return sha.hexdigest()
-
-
-def _named_sha256(arrays) -> str:
-    sha = hashlib.sha256()
-    for k in sorted(arrays):
-        sha.update(k.encode())
-        sha.update(np.ascontiguousarray(arrays[k]).tobytes())
-    return sha.hexdigest()
-
-
 def run(name) -> dict:
     X, y, X_val, y_val = _data()
     settings = dict(RUNS[name])
     model = settings.pop("model", lambda: mlp([784, 30, 10], rng=0))()
     h = nnlib.fit(model, X, y, settings.pop("opt")(), rng=1, validation=(X_val, y_val), verbose=False, **settings)
     return {"loss": h.loss, "train_acc": h.train_acc, "val_loss": h.val_loss, "val_acc": h.val_acc,
-            "params_sha256": _named_sha256(model.params), "state_sha256": _sha256(getattr(model, "state", {}))}
+            "params_sha256": pins.sha256(model.params), "state_sha256": pins.sha256(getattr(model, "state", {}), names=False)}
 
 
 PINNED = {'adam_b2000_cos': {'loss': [2.66320751953125, 2.6067900390625, 2.41735107421875],
@@ -133,10 +117,10 @@ PINNED = {'adam_b2000_cos': {'loss': [2.66320751953125, 2.6067900390625, 2.41735
               'val_loss': [3.5984712727864583, 2.306058146158854, 2.311681925455729]}}
 
 
-RECORDED_ON = "numpy 2.4.6 | openblas 0.3.31.188.0 Haswell, 1 thread"   # blas_env.signature() where PINNED was recorded
+RECORDED_ON = "numpy 2.4.6 | openblas 0.3.31.188.0 Haswell, 1 thread"   # pins.signature() where PINNED was recorded
 
 
-@blas_env.skip_unless(RECORDED_ON)
+@pins.skip_unless(RECORDED_ON)
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_fit_gives_the_pinned_numbers(name):
     got, pinned = run(name), PINNED[name]

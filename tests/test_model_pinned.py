@@ -7,25 +7,17 @@ and an evaluation pass, as sha256 of the arrays and exact floats (tolerance 0).
 Pinned first with two BLAS threads; kept as recorded with one (the environment of ``pytest --nbval``'s
 workers). Print fresh numbers with ``OPENBLAS_NUM_THREADS=1 python tests/test_model_pinned.py`` if a change is *meant* to move them.
 Bits hold only where they were recorded (``RECORDED_ON``: numpy build, OpenBLAS version, kernel and threads, see
-``tests/blas_env.py``); elsewhere these tests skip and say why.
+``tests/pins.py``); elsewhere these tests skip and say why.
 """
-import hashlib
 import pprint
 import sys
 
 import numpy as np
 import pytest
 
-import blas_env
-
 from nnlib import BatchNorm, Dropout, Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy, mlp
 
-def sha(arrays) -> str:
-    h = hashlib.sha256()
-    for k in sorted(arrays):
-        h.update(k.encode())
-        h.update(np.ascontiguousarray(arrays[k]).tobytes())
-    return h.hexdigest()
+import pins     # tests/pins.py: where pinned bits hold, and their sha256
 
 
 def models() -> dict:
@@ -44,16 +36,16 @@ def run(name) -> dict:
     rng = np.random.default_rng(42)
     X, y = rng.random((96, 784), dtype=np.float32), rng.integers(0, 10, 96)
     m = models()[name]()
-    rec = {"init": sha(m.params), "losses": [], "grads": []}
+    rec = {"init": pins.sha256(m.params), "losses": [], "grads": []}
     for step in range(3):
         xb, yb = X[step * 32:(step + 1) * 32], y[step * 32:(step + 1) * 32]
         loss, g, _ = m.loss_and_grads(xb, yb)
         rec["losses"].append(loss)
-        rec["grads"].append(sha(g))
+        rec["grads"].append(pins.sha256(g))
         for k in m.params:
             m.params[k][...] -= 0.1 * g[k]
     rec["eval_loss"], out = m.loss_and_output(X, y)
-    rec["eval_out"], rec["final"] = sha({"o": out}), sha({**m.params, **m.state})
+    rec["eval_out"], rec["final"] = pins.sha256({"o": out}), pins.sha256({**m.params, **m.state})
     return rec
 
 
@@ -100,10 +92,10 @@ PINNED = {'bn_dropout': {'eval_loss': 2.158388137817383,
                     'losses': [2.5701980590820312, 2.357257843017578, 2.3586673736572266]}}
 
 
-RECORDED_ON = "numpy 2.4.6 | openblas 0.3.31.188.0 Haswell, 1 thread"   # blas_env.signature() where PINNED was recorded
+RECORDED_ON = "numpy 2.4.6 | openblas 0.3.31.188.0 Haswell, 1 thread"   # pins.signature() where PINNED was recorded
 
 
-@blas_env.skip_unless(RECORDED_ON)
+@pins.skip_unless(RECORDED_ON)
 @pytest.mark.parametrize("name", sorted(models()))
 def test_model_numbers_are_bit_identical_to_release_0_2_0(name):
     assert run(name) == PINNED[name]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..conv import conv_output_size, pad_images
 from ._core import CheckResult, _Fail, _close, _rel, _run, _theirs, _what
 
 __all__ = ["check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool"]
@@ -25,21 +26,13 @@ __all__ = ["check_conv_forward", "check_im2col", "check_conv_backward", "check_m
 
 # -- references (float64, plain loops: slow, obviously right) --------------------------------------
 
-def _out_size(n, k, stride, pad):
-    return (n + 2 * pad - k) // stride + 1
-
-
-def _pad(X, pad):
-    return np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else X
-
-
 def _conv(X, W, b, stride=1, pad=0):
     """Cross-correlation, as every deep-learning library computes it: no flip."""
     X, W = np.asarray(X, np.float64), np.asarray(W, np.float64)
-    Xp = _pad(X, pad)
+    Xp = pad_images(X, pad)
     N, C, H, Wd = X.shape
     F, _, kh, kw = W.shape
-    Ho, Wo = _out_size(H, kh, stride, pad), _out_size(Wd, kw, stride, pad)
+    Ho, Wo = conv_output_size(H, kh, stride, pad), conv_output_size(Wd, kw, stride, pad)
     out = np.zeros((N, F, Ho, Wo))
     for i in range(Ho):
         for j in range(Wo):
@@ -50,9 +43,9 @@ def _conv(X, W, b, stride=1, pad=0):
 
 def _im2col(X, kh, kw, stride=1, pad=0, order=(0, 2, 3, 1, 4, 5)):
     """Rows: (example, output row, output column); columns: (channel, kernel row, kernel column)."""
-    Xp = _pad(np.asarray(X, np.float64), pad)
+    Xp = pad_images(np.asarray(X, np.float64), pad)
     N, C, H, Wd = X.shape
-    Ho, Wo = _out_size(H, kh, stride, pad), _out_size(Wd, kw, stride, pad)
+    Ho, Wo = conv_output_size(H, kh, stride, pad), conv_output_size(Wd, kw, stride, pad)
     patches = np.empty((N, C, Ho, Wo, kh, kw))
     for i in range(Ho):
         for j in range(Wo):
@@ -64,7 +57,7 @@ def _im2col(X, kh, kw, stride=1, pad=0, order=(0, 2, 3, 1, 4, 5)):
 def _conv_backward(dout, X, W, stride=1, pad=0, overwrite=False):
     """(dX, dW, db) of ``sum(conv(X, W, b) * dout)``; ``overwrite``: the wrong dX that assigns instead of adding."""
     dout, X, W = (np.asarray(a, np.float64) for a in (dout, X, W))
-    Xp = _pad(X, pad)
+    Xp = pad_images(X, pad)
     N, C, H, Wd = X.shape
     F, _, kh, kw = W.shape
     dXp, dW = np.zeros_like(Xp), np.zeros_like(W)
@@ -85,7 +78,7 @@ def _conv_backward(dout, X, W, stride=1, pad=0, overwrite=False):
 def _coverage(shape, kh, kw, stride, pad):
     """How many windows cover each input pixel (N, C, H, W)."""
     N, C, H, Wd = shape
-    Ho, Wo = _out_size(H, kh, stride, pad), _out_size(Wd, kw, stride, pad)
+    Ho, Wo = conv_output_size(H, kh, stride, pad), conv_output_size(Wd, kw, stride, pad)
     count = np.zeros((H + 2 * pad, Wd + 2 * pad))
     for i in range(Ho):
         for j in range(Wo):
@@ -158,7 +151,7 @@ def check_conv_forward(conv_forward) -> CheckResult:
             if pad and np.shape(out) == _conv(X, W, b, stride, 0).shape:
                 raise _Fail(f"your output has shape {np.shape(out)}, the shape without padding; expected {ref.shape}. "
                             f"Pad the two spatial axes first: np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad))).")
-            one_side = (N, W.shape[0], _out_size(H - pad, kh, stride, pad), _out_size(Wd - pad, W.shape[3], stride, pad))
+            one_side = (N, W.shape[0], conv_output_size(H - pad, kh, stride, pad), conv_output_size(Wd - pad, W.shape[3], stride, pad))
             if pad and np.shape(out) == one_side:
                 raise _Fail(f"your output has shape {np.shape(out)}; expected {ref.shape}: pad adds pad pixels on "
                             f"each side, so H grows by 2 * pad: np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad))).")

@@ -50,8 +50,8 @@ def check_layer(layer_class, *args, input_shape=None, **kwargs) -> CheckResult:
     X is a batch of 4 examples of shape ``input_shape`` (an int or a tuple such as (1, 8, 8)), by default the
     layer's own ``input_shape`` or ``n_in``. Parameters are cast to float64 for the check. A layer that draws random numbers
     (dropout) keeps its generator in ``layer.rng``, which is rewound before every forward pass, so all of them
-    draw the same mask. A loss layer (``is_loss``, like ``SoftmaxCrossEntropy``) has no backward: its
-    ``loss_grad(out, Y, cache) -> (loss, dZ)`` is checked against the numerical gradient of that loss instead.
+    draw the same mask. A loss layer (``is_loss``, like ``SoftmaxCrossEntropy``) is checked through what a model
+    uses of it, ``loss_grad(out, Y, cache) -> (loss, dZ)``, against the numerical gradient of that loss.
     """
     rng = np.random.default_rng(8)
 

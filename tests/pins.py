@@ -1,10 +1,13 @@
-"""The numerical environment that decides the last bits of a float32 matrix product.
+"""Pinned bits: the numerical environment that decides the last bits of a float32 matrix product, and the
+sha256 of arrays that pins them.
 
 Pinned sha256 sums of trained parameters (tests/test_fit_pinned.py, tests/test_model_pinned.py) hold only
 where they were recorded: another numpy build, OpenBLAS version, kernel or thread count adds the products in another order.
 Elsewhere those tests skip, saying so; the rest of the suite checks the same code machine-independently
 (against hand-written loops and numerical gradients).
 """
+import hashlib
+
 import numpy as np
 
 
@@ -25,3 +28,13 @@ def skip_unless(recorded: str):
     here = signature()
     return pytest.mark.skipif(here != recorded, reason=f"pinned bits were recorded under {recorded!r}; "
                                                        f"this run has {here!r}")
+
+
+def sha256(arrays, names: bool = True) -> str:
+    """sha256 of the arrays of a dict in key order; ``names=True`` hashes each key with its array."""
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        if names:
+            h.update(k.encode())
+        h.update(np.ascontiguousarray(arrays[k]).tobytes())
+    return h.hexdigest()
