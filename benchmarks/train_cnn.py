@@ -1,4 +1,4 @@
-"""Benchmark: nnlib's convolutional network (notebook 11) against PyTorch on the CPU, and against the floor.
+"""Benchmark: nnlib's convolutional network (notebook 14) against PyTorch on the CPU, and against the floor.
 
 The lesson's CNN, by default: Conv2D(1, 16, 3, padding=1), ReLU, MaxPool2D(2), Conv2D(16, 32, 3, padding=1),
 ReLU, MaxPool2D(2), Flatten, Linear(1568, 128), ReLU, Linear(128, 10), softmax cross-entropy; He init,

@@ -7,7 +7,7 @@ Each module holds one idea, in the order the notebooks build them:
 - ``functional``: one-hot, sigmoid, ReLU, softmax, cross-entropy, accuracy
 - ``losses``: softmax cross-entropy (from logits) and squared error, for training and evaluation alike
 - ``init``: uniform(-0.5, 0.5), He and Xavier initialisation, for weights of any shape
-- ``networks``: the per-example network (notebook 03) and ``mlp`` of any depth (notebook 04)
+- ``networks``: the per-example network (notebook 04) and ``mlp`` of any depth (notebook 05)
 - ``layers``: the layer contract; Linear, ReLU, Sigmoid, Dropout, BatchNorm, the loss layers
   SoftmaxCrossEntropy and MeanSquaredError, and ``Model``, which chains any per-example shapes
 - ``conv``: Conv2D, MaxPool2D and Flatten on images (N, C, H, W)

@@ -1,4 +1,4 @@
-"""Convolutional layers for images: ``Conv2D``, ``MaxPool2D`` and ``Flatten`` (notebook 11).
+"""Convolutional layers for images: ``Conv2D``, ``MaxPool2D`` and ``Flatten`` (notebook 14).
 
 Every array is examples first, images as ``(N, C, H, W)``: examples, channels, rows, columns, as in
 PyTorch. A convolutional layer's filters are ``W (F, C, kh, kw)`` with a bias ``b (F,)``, and its output is
@@ -68,7 +68,7 @@ def im2col(X, kh: int, kw: int, stride: int = 1, pad: int = 0) -> np.ndarray:
     moving one step along a kernel row moves one row; the reshape copies it into the matrix (the only
     copy, and the largest array of a step). No loop in Python.
 
-    The other common layout, one *row* per window (N*H_out*W_out, C*kh*kw), as notebook 11 writes it
+    The other common layout, one *row* per window (N*H_out*W_out, C*kh*kw), as notebook 14 writes it
     first, is ``cols.transpose(0, 2, 1).reshape(-1, C*kh*kw)``; the one here is faster for (N, C, H, W)
     images, since each copied run (a row of the output positions) is contiguous in the image.
     """

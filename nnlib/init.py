@@ -17,7 +17,7 @@ The general forms draw one weight array of any ``shape``::
     uniform_array(shape, rng, dtype=np.float32, low=-0.5, high=0.5)
     W, b = init_weights(scheme, shape, rng, fan_in=..., fan_out=..., n_bias=..., dtype=...)  # what layers use
 
-and the 2-D teaching forms of notebook 05, ``he(n_in, n_out, rng) -> (W (n_in, n_out), b (n_out,))``
+and the 2-D teaching forms of notebook 06, ``he(n_in, n_out, rng) -> (W (n_in, n_out), b (n_out,))``
 (likewise ``xavier`` and ``uniform``, and ``init_layer(scheme, n_in, n_out, rng)``), are these with
 ``shape = (n_in, n_out)``: the same seed gives the same numbers either way. Every array is drawn
 from an explicit ``np.random.Generator`` (or an int seed) so that every run can be repeated; biases
@@ -89,7 +89,7 @@ def init_weights(scheme: str, shape, rng, *, fan_in: int, fan_out: int, n_bias: 
     return W, np.zeros(n_bias, dtype=dtype)
 
 
-# ---- the 2-D teaching forms (notebook 05): W (n_in, n_out), b (n_out,) ---------------------------------------
+# ---- the 2-D teaching forms (notebook 06): W (n_in, n_out), b (n_out,) ---------------------------------------
 
 def uniform(n_in, n_out, rng, dtype=np.float32, low=-0.5, high=0.5):
     """Weights and biases uniform in [low, high), as in the blog post "Coding a Neural Network from scratch"

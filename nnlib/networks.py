@@ -1,10 +1,10 @@
 """The two teaching forms of a network, as finished pieces.
 
-1. ``PerExampleNetwork``: the sigmoid/softmax network of notebook 03, trained
+1. ``PerExampleNetwork``: the sigmoid/softmax network of notebook 04, trained
    the way the blog post "Coding a Neural Network from scratch" does it: one example at a time, each weight
    gradient an outer product ``np.outer(a_prev, dz)``, summed over the batch.
    Slow on purpose: it is the loop you can read line by line.
-2. ``mlp(sizes)``: the vectorised network of notebook 04, for any depth, e.g.
+2. ``mlp(sizes)``: the vectorised network of notebook 05, for any depth, e.g.
    ``mlp([784, 256, 128, 64, 10])``; a whole batch moves through each layer as
    one matrix product. It is a :class:`~nnlib.layers.Model`, nnlib's fast path.
 

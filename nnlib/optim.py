@@ -216,7 +216,7 @@ class RMSProp(Optimizer):
 class Adam(Optimizer):
     """Adam: momentum (m) and RMSProp (s) together, each corrected for its start at zero.
 
-    Step t (counted from 1), as notebook 10 writes it::
+    Step t (counted from 1), as notebook 12 writes it::
 
         m = beta1 * m + (1 - beta1) * g
         s = beta2 * s + (1 - beta2) * g * g

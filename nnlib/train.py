@@ -189,7 +189,7 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     """Train ``model`` on X (N, ...) (one example per row: (N, n_in), or images (N, 1, 28, 28) for a model
     that takes them) with labels y (N,) or one-hot Y (N, C).
 
-    Each epoch is the loop of notebook 06: for each ``(Xb, Yb)`` of ``nnlib.minibatches(X, Y, batch_size, rng)``,
+    Each epoch is the loop of notebook 07: for each ``(Xb, Yb)`` of ``nnlib.minibatches(X, Y, batch_size, rng)``,
     ``model.loss_and_grads(Xb, Yb)``, then ``optimizer.step(model.params, grads)``.
     ``batch_size=None`` (or ``>= N``) means full-batch gradient descent (one step per epoch, on the rows in
     their order); otherwise the data are reshuffled each epoch with ``rng`` and cut into
@@ -198,7 +198,7 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     lines per run); ``callback(epoch, history)`` runs after each epoch.
     X and Y are checked once, before the first step (see :mod:`nnlib.inputs`).
 
-    Extras (notebook 10): ``l2`` adds ``l2 * W`` to the gradient of every weight matrix (not the
+    Extras (notebook 12): ``l2`` adds ``l2 * W`` to the gradient of every weight matrix (not the
     biases, nor batch norm's gamma and beta), the gradient of the penalty ``l2/2 * sum(W**2)``; the
     reported loss leaves the penalty out. ``lr_schedule(epoch)`` sets ``optimizer.lr`` at the start of
     each epoch (1-based), e.g. ``nnlib.optim.cosine_schedule``; it must return a positive, finite

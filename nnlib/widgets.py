@@ -1,4 +1,4 @@
-"""Interactive tools for notebook 09, built from ipywidgets' core widgets only (7.x and 8.x).
+"""Interactive tools for notebook 10, built from ipywidgets' core widgets only (7.x and 8.x).
 
 - :class:`TestSetBrowser`: step through the test set, or jump to the next mistake; see the image,
   the ten probabilities as bars, the true label and the prediction.

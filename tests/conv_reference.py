@@ -1,5 +1,5 @@
 """The convolution straight from its formula, in loops over examples, filters and positions: the reference of
-tests/test_conv.py (nnlib's Conv2D) and, with its wrong variants, of tests/test_checks_conv.py (notebook 11's
+tests/test_conv.py (nnlib's Conv2D) and, with its wrong variants, of tests/test_checks_conv.py (notebook 14's
 checks). Slow and obviously right."""
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""End to end: JupyterLab on 127.0.0.1 runs notebook 09 in headless Chromium, and its widgets render.
+"""End to end: JupyterLab on 127.0.0.1 runs notebook 10 in headless Chromium, and its widgets render.
 
 Needs Debian's chromium (/usr/bin/chromium) and playwright's Python package, which `.ci/run` installs;
 playwright's own browser download is never used. Skipped, saying why, when either is missing.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = "09_model_api_and_evaluation.ipynb"
+NOTEBOOK = "10_model_api_and_evaluation.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -37,7 +37,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def lab(tmp_path):
-    """JupyterLab serving a copy of notebook 09 (so the repository's file is never touched)."""
+    """JupyterLab serving a copy of notebook 10 (so the repository's file is never touched)."""
     pytest.importorskip("jupyterlab", reason="JupyterLab is not installed")
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp_path / NOTEBOOK)
     port, token = _free_port(), "nnlib-browser-test"
@@ -109,7 +109,7 @@ def test_notebook_09_widgets_render_in_jupyterlab(lab):
                 "() => [...document.querySelectorAll('.jupyter-widgets span')].some("
                 "s => (s.getAttribute('style') || '').includes('crimson') && s.textContent.includes('predicted'))",
                 timeout=30_000)
-            page.screenshot(path=str(tmp_path / "notebook09.png"), full_page=False)
+            page.screenshot(path=str(tmp_path / "notebook10.png"), full_page=False)
             # Drawing on the pad: a few clicks on its grid of toggle cells give a prediction.
             cells = page.locator(".jupyter-widgets.widget-gridbox button")
             assert cells.count() == 14 * 14

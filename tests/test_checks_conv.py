@@ -1,4 +1,4 @@
-"""nnlib.checks' convolution checks (notebook 11): each passes on a correct piece (the notebook's solutions,
+"""nnlib.checks' convolution checks (notebook 14): each passes on a correct piece (the notebook's solutions,
 written again here) and fails on each typical wrong version with the hint meant for it; a stub is reported as
 not implemented yet, and the checks' own loop references agree with numerical gradients."""
 import numpy as np

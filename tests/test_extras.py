@@ -1,4 +1,4 @@
-"""Notebook 10's pieces: dropout, L2, learning-rate schedules, shift augmentation."""
+"""Notebook 12's pieces: dropout, L2, learning-rate schedules, shift augmentation."""
 import numpy as np
 import pytest
 

@@ -3,7 +3,7 @@
 The numbers below were first recorded (two BLAS threads) with the code of release 0.2.0 (before ``fit`` was rewritten around
 ``nnlib.minibatches``): the history of each run (every float exactly) and a sha256 of its final parameters and
 state. A change to the shuffle order, the batches, the order of a sum or an optimiser's rounding changes them.
-The runs with Adam, AdamW and RMSProp were recorded again when their updates became the formulas of notebook 10
+The runs with Adam, AdamW and RMSProp were recorded again when their updates became the formulas of notebook 12
 (``m_hat``, ``s_hat``): their last bits moved, nothing else did.
 If a change is meant to move them, say so (which notebook outputs change) and record them again with
 ``python tests/test_fit_pinned.py``. They are now kept as recorded with one BLAS thread

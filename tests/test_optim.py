@@ -339,7 +339,7 @@ def test_adam_is_notebook_10s_formulas_to_the_bit():
     w, m, s = np.ones((3, 2), np.float32), 0, 0
     for t, g in enumerate(_grads(), start=1):
         g = g.astype(np.float32)
-        m = b1 * m + (1 - b1) * g                       # as MyAdam in notebook 10 writes them
+        m = b1 * m + (1 - b1) * g                       # as MyAdam in notebook 12 writes them
         s = b2 * s + (1 - b2) * g * g
         m_hat = m / (1 - b1 ** t)
         s_hat = s / (1 - b2 ** t)
@@ -353,7 +353,7 @@ def test_momentum_is_notebook_07s_formulas_to_the_bit():
     w, v = np.ones((3, 2), np.float32), 0
     for g in _grads():
         g = g.astype(np.float32)
-        v = 0.8 * v + (1 - 0.8) * g                     # as MyMomentum in notebook 07 writes them
+        v = 0.8 * v + (1 - 0.8) * g                     # as MyMomentum in notebook 08 writes them
         w -= 0.1 * v
         opt.step(p, {"W1": g})
         np.testing.assert_array_equal(p["W1"], w)

@@ -131,7 +131,7 @@ def test_an_image_model_trains_with_fit_and_checks_its_input(rng):
 
 
 def test_a_layer_that_only_sets_its_widths_chains_by_them():
-    class Widths(Layer):                      # as notebook 09's MyLinear: n_in and n_out, no output_shape
+    class Widths(Layer):                      # as notebook 10's MyLinear: n_in and n_out, no output_shape
         def __init__(self, n_in, n_out):
             super().__init__()
             self.n_in, self.n_out = n_in, n_out

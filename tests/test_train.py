@@ -258,7 +258,7 @@ def test_an_interrupted_epoch_leaves_no_half_applied_step(blobs, rng, capsys):
     assert "interrupted in epoch 1: the parameters and the optimiser's state are back" in capsys.readouterr().out
 
 
-# ---- fit is the loop of notebook 06, for any per-example shape ----------------------------------
+# ---- fit is the loop of notebook 07, for any per-example shape ----------------------------------
 
 class _Images:
     """A model that takes images (N, 1, 28, 28): nnlib.mlp on the flattened rows, for fit's sake."""

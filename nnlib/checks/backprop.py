@@ -1,4 +1,4 @@
-"""Checks of backpropagation by hand: per example (notebook 03) and vectorised for any depth (04)."""
+"""Checks of backpropagation by hand: per example (notebook 04) and vectorised for any depth (04)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Self-checks for notebook 11's pieces: convolution forward (a loop, then im2col), its backward pass, max pooling.
+"""Self-checks for notebook 14's pieces: convolution forward (a loop, then im2col), its backward pass, max pooling.
 
 Every piece works on images as ``(N, C, H, W)`` (examples, channels, rows, columns) and filters as
 ``W (F, C, kh, kw)`` with a bias ``b (F,)``; an output is ``(N, F, H_out, W_out)`` with

@@ -1,4 +1,4 @@
-"""Checks of the first functions a learner writes: one-hot (notebook 01), sigmoid, softmax and cross-entropy (02)."""
+"""Checks of the first functions a learner writes: one-hot (notebook 02), sigmoid, softmax and cross-entropy (02)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The check of He initialisation (notebook 05)."""
+"""The check of He initialisation (notebook 06)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The check of a layer class with nnlib's contract (notebook 09), against numerical gradients.
+"""The check of a layer class with nnlib's contract (notebook 10), against numerical gradients.
 
 The layer may take examples of any shape: rows (N, n_in), or images (N, C, H, W) for a convolution. The check
 feeds it a batch of 4 examples of the layer's input shape: the argument ``input_shape`` if given, else the

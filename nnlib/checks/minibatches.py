@@ -1,4 +1,4 @@
-"""The check of mini-batches (notebook 06); the training epoch that uses them is checked in ``train_epoch.py``."""
+"""The check of mini-batches (notebook 07); the training epoch that uses them is checked in ``train_epoch.py``."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Checks of the optimisers a learner writes: momentum (notebook 07) and Adam (10)."""
+"""Checks of the optimisers a learner writes: momentum (notebook 08) and Adam (10)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The check of a training epoch (notebook 06): ``train_epoch(model, X, Y, optimizer, batch_size, rng) -> float``.
+"""The check of a training epoch (notebook 07): ``train_epoch(model, X, Y, optimizer, batch_size, rng) -> float``.
 
 The learner's loop runs on a tiny float64 ``nnlib.mlp([4, 3, 10])`` and 10 examples, each its own class, with
 column 0 of X naming the row. A ``_Watched`` run records every call of ``model.loss_and_grads`` (the rows it
