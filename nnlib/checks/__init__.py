@@ -15,26 +15,26 @@ display (the printed line is the output).
 
 | check | piece (notebook) | signature checked |
 |---|---|---|
-| ``check_one_hot`` | 01 | ``one_hot(y, num_classes=10) -> Y (N, num_classes)`` |
-| ``check_sigmoid`` | 02 | ``sigmoid(Z) -> A``, elementwise |
-| ``check_softmax`` | 02 | ``softmax(Z) -> P``, row-wise on ``(N, C)`` |
-| ``check_cross_entropy`` | 02 | ``cross_entropy(P, Y) -> float``, the mean over rows |
-| ``check_backward_example`` | 03 | ``backward_example(params, cache, y) -> grads`` for one image |
-| ``check_forward_backward`` | 04 | ``forward(params, X) -> (A, cache)``, ``backward(params, cache, Y) -> grads`` |
-| ``check_he`` | 05 | ``he(n_in, n_out, rng) -> (W, b)`` |
-| ``check_minibatches`` | 06 | ``minibatches(X, Y, batch_size, rng)`` yields ``(X_batch, Y_batch)`` |
-| ``check_train_epoch`` | 06 | ``train_epoch(model, X, Y, optimizer, batch_size, rng) -> float``, the epoch's mean loss |
-| ``check_momentum`` | 07 | ``MyMomentum(lr, beta)`` with ``.step(params, grads)``, EMA form |
-| ``check_layer`` | 09 | a layer class: ``forward(X, training) -> (out, cache)``, ``backward(dout, cache) -> dX``, ``.grads`` |
-| ``check_adam`` | 10 | ``MyAdam(lr, beta1, beta2, eps)`` with ``.step(params, grads)`` |
-| ``check_conv_forward`` | 11 | ``conv_forward(X, W, b, stride, pad) -> out (N, F, H_out, W_out)`` (loops or im2col) |
-| ``check_im2col`` | 11 | ``im2col(X, kh, kw, stride, pad) -> cols (N * H_out * W_out, C * kh * kw)`` |
-| ``check_conv_backward`` | 11 | ``conv_backward(dout, X, W, stride, pad) -> (dX, dW, db)`` |
-| ``check_maxpool`` | 11 | ``maxpool_forward(X, size=2) -> out``, ``maxpool_backward(dout, X, size=2) -> dX`` |
+| ``check_one_hot`` | 02 | ``one_hot(y, num_classes=10) -> Y (N, num_classes)`` |
+| ``check_sigmoid`` | 03 | ``sigmoid(Z) -> A``, elementwise |
+| ``check_softmax`` | 03 | ``softmax(Z) -> P``, row-wise on ``(N, C)`` |
+| ``check_cross_entropy`` | 03 | ``cross_entropy(P, Y) -> float``, the mean over rows |
+| ``check_backward_example`` | 04 | ``backward_example(params, cache, y) -> grads`` for one image |
+| ``check_forward_backward`` | 05 | ``forward(params, X) -> (A, cache)``, ``backward(params, cache, Y) -> grads`` |
+| ``check_he`` | 06 | ``he(n_in, n_out, rng) -> (W, b)`` |
+| ``check_minibatches`` | 07 | ``minibatches(X, Y, batch_size, rng)`` yields ``(X_batch, Y_batch)`` |
+| ``check_train_epoch`` | 07 | ``train_epoch(model, X, Y, optimizer, batch_size, rng) -> float``, the epoch's mean loss |
+| ``check_momentum`` | 08 | ``MyMomentum(lr, beta)`` with ``.step(params, grads)``, EMA form |
+| ``check_layer`` | 10 | a layer class: ``forward(X, training) -> (out, cache)``, ``backward(dout, cache) -> dX``, ``.grads`` |
+| ``check_adam`` | 12 | ``MyAdam(lr, beta1, beta2, eps)`` with ``.step(params, grads)`` |
+| ``check_conv_forward`` | 14 | ``conv_forward(X, W, b, stride, pad) -> out (N, F, H_out, W_out)`` (loops or im2col) |
+| ``check_im2col`` | 14 | ``im2col(X, kh, kw, stride, pad) -> cols (N * H_out * W_out, C * kh * kw)`` |
+| ``check_conv_backward`` | 14 | ``conv_backward(dout, X, W, stride, pad) -> (dX, dW, db)`` |
+| ``check_maxpool`` | 14 | ``maxpool_forward(X, size=2) -> out``, ``maxpool_backward(dout, X, size=2) -> dX`` |
 
 The checks live in one module per part of the course, on the plumbing of ``_core`` (cases, verdicts, hints):
-``functions`` (01, 02), ``backprop`` (03, 04), ``initialisation`` (05), ``minibatches`` and ``train_epoch`` (06),
-``optimisers`` (07, 10), ``layers`` (09) and ``conv`` (11). All are imported here: ``nnlib.checks.check_softmax`` is the
+``functions`` (02, 03), ``backprop`` (04, 05), ``initialisation`` (06), ``minibatches`` and ``train_epoch`` (07),
+``optimisers`` (08, 12), ``layers`` (10) and ``conv`` (14). All are imported here: ``nnlib.checks.check_softmax`` is the
 only name a notebook needs.
 """
 from ._core import CheckResult
