@@ -27,6 +27,8 @@ display (the printed line is the output).
 | ``check_momentum`` | 08 | ``MyMomentum(lr, beta)`` with ``.step(params, grads)``, EMA form |
 | ``check_layer`` | 10 | a layer class: ``forward(X, training) -> (out, cache)``, ``backward(dout, cache) -> dX``, ``.grads`` |
 | ``check_adam`` | 12 | ``MyAdam(lr, beta1, beta2, eps)`` with ``.step(params, grads)`` |
+| ``check_batchnorm_forward`` | 13 | ``batchnorm_forward(X, gamma, beta, eps=1e-5) -> (out, cache)``, training mode |
+| ``check_batchnorm_backward`` | 13 | ``batchnorm_backward(dout, cache) -> (dX, dgamma, dbeta)``, with the learner's forward |
 | ``check_conv_forward`` | 14 | ``conv_forward(X, W, b, stride, pad) -> out (N, F, H_out, W_out)`` (loops or im2col) |
 | ``check_im2col`` | 14 | ``im2col(X, kh, kw, stride, pad) -> cols (N * H_out * W_out, C * kh * kw)`` |
 | ``check_conv_backward`` | 14 | ``conv_backward(dout, X, W, stride, pad) -> (dX, dW, db)`` |
@@ -39,6 +41,7 @@ only name a notebook needs.
 """
 from ._core import CheckResult
 from .backprop import check_backward_example, check_forward_backward
+from .batchnorm import check_batchnorm_backward, check_batchnorm_forward
 from .conv import check_conv_backward, check_conv_forward, check_im2col, check_maxpool
 from .functions import check_cross_entropy, check_one_hot, check_sigmoid, check_softmax
 from .initialisation import check_he
@@ -49,4 +52,5 @@ from .train_epoch import check_train_epoch
 
 __all__ = ["CheckResult", "check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
            "check_forward_backward", "check_he", "check_minibatches", "check_train_epoch", "check_momentum",
-           "check_layer", "check_adam", "check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool"]
+           "check_layer", "check_adam", "check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool",
+           "check_batchnorm_forward", "check_batchnorm_backward"]
