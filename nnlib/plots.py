@@ -3,8 +3,8 @@
 The plots (``plot_history``, ``plot_digits``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``) draw
 into a new figure and return it. The diagrams (``plot_network``: a network as circles and lines;
 ``plot_graph``: one layer, or softmax + cross-entropy, as a computational graph with its forward and backward
-formulas) draw into the Axes they are given, or a new figure's, and return the Axes. In a notebook, end the cell
-with ``plt.show()``.
+formulas, or a tiny network worked through with numbers) draw into the Axes they are given, or a new figure's,
+and return the Axes. In a notebook, end the cell with ``plt.show()``.
 """
 from __future__ import annotations
 
@@ -239,10 +239,13 @@ def _legend(ax, loc):
     ax.legend(handles=handles, loc=loc, fontsize=9, frameon=False)
 
 
-_GRAPH_KINDS = ("layer", "softmax_ce")
+_GRAPH_KINDS = ("layer", "softmax_ce", "numbers")
+
+# the tiny network of plot_graph("numbers"): one input, one sigmoid unit, one linear output, squared error
+_NUMBERS = dict(x=1.5, w1=0.8, b1=-0.2, w2=-1.2, b2=0.3, y=1.0)
 
 
-def plot_graph(kind: str = "layer", ax=None):
+def plot_graph(kind: str = "layer", ax=None, values=None):
     """A computational graph: values in boxes, operations in circles, forward edges black, backward red dashed.
 
     ``kind="layer"``: one linear layer and its activation, X, W, b -> matmul + add -> Z -> f -> A -> ... loss L,
@@ -253,10 +256,25 @@ def plot_graph(kind: str = "layer", ax=None):
     P = softmax(Z) and L = -(1/N) Σ Y ⊙ log P; a single red arrow from L back to Z carries dZ = (P - Y)/N, the
     product of the softmax and log Jacobians, which simplifies to this.
 
+    ``kind="numbers"``: a tiny scalar network worked through with numbers, x -> z1 = w1 x + b1 ->
+    a1 = sigmoid(z1) -> z2 = w2 a1 + b2 -> L = (z2 - y)^2 / 2. Each value box shows its value ("z1 = 1.000"),
+    each red arrow the gradient of L reaching the node it points to ("dz2 = -1.577"), down to the parameters
+    (dw1, db1, dw2, db2). The numbers are computed here, in float64 by the chain rule, and shown to 4
+    significant digits. ``values`` (a dict) may replace some of the defaults x=1.5, w1=0.8, b1=-0.2, w2=-1.2,
+    b2=0.3, y=1.
+
     Returns the Axes (a new figure's if ``ax`` is None).
     """
     if kind not in _GRAPH_KINDS:
         raise ValueError(f"unknown graph kind {kind!r}; valid kinds: {', '.join(map(repr, _GRAPH_KINDS))}")
+    if values is not None and kind != "numbers":
+        raise ValueError(f"values= only applies to kind='numbers', not {kind!r}")
+    unknown = set(values or {}) - set(_NUMBERS)
+    if unknown:
+        raise ValueError(f"unknown names in values: {sorted(unknown)}; valid names: {list(_NUMBERS)}")
+    if kind == "numbers":
+        ax = _new_ax(ax, figsize=(13.5, 4.0), margins=dict(left=0.01, right=0.99, bottom=0.01, top=0.92))
+        return _graph_numbers(ax, {**_NUMBERS, **(values or {})})
     ax = _new_ax(ax, figsize=(12, 4.4), margins=dict(left=0.01, right=0.99, bottom=0.01, top=0.92))
     return _graph_layer(ax) if kind == "layer" else _graph_softmax_ce(ax)
 
@@ -323,4 +341,86 @@ def _graph_softmax_ce(ax):
     _clean(ax)
     _legend(ax, "upper left")
     ax.set_title("softmax + cross-entropy: forward (black), and one backward step (red, dashed)")
+    return ax
+
+
+def _sig4(v) -> str:
+    """4 significant digits, trailing zeros kept: 1.0 -> "1.000", -1.5041 -> "-1.504"."""
+    return f"{float(v):#.4g}".rstrip(".")
+
+
+def _graph_numbers(ax, v):
+    val, par, opc, loss, lab = "#cfe2f3", "#fff2cc", "#eeeeee", "#f4cccc", "#d9ead3"
+    x, w1, b1, w2, b2, y = (np.float64(v[k]) for k in ("x", "w1", "b1", "w2", "b2", "y"))
+    # forward, left to right
+    z1 = w1 * x + b1
+    a1 = 1.0 / (1.0 + np.exp(-z1))
+    z2 = w2 * a1 + b2
+    L = 0.5 * (z2 - y) ** 2
+    # backward, right to left: each gradient is the one after it times a local derivative
+    dz2 = z2 - y                      # dL/dz2
+    dw2, db2, da1 = dz2 * a1, dz2, dz2 * w2
+    dz1 = da1 * a1 * (1 - a1)         # sigmoid'(z1) = a1 (1 - a1)
+    dw1, db1 = dz1 * x, dz1
+
+    def given(name, value):
+        return f"${name} = {float(value):g}$"
+
+    def computed(name, value):
+        return f"${name} = {_sig4(value)}$"
+
+    # one row, left to right; the parameters above and below their operation, y below the loss
+    B, g, G, up = 3.3, 0.9, 3.0, 2.9      # value box width; gaps without and with a red label; parameter height
+    widths = [B, 1.24, B, 1.24, B, 1.24, B, 1.24, B]    # of x, op1, z1, sigma, a1, op2, z2, op3, L (circles: 1.24)
+    gaps = [g, g, G, g, G, g, G, 1.9]
+    xs = [B / 2]
+    for w0, gap, w1_ in zip(widths[:-1], gaps, widths[1:]):
+        xs.append(xs[-1] + w0 / 2 + gap + w1_ / 2)
+    X, op1, Z1, s1, A1, op2, Z2, op3, Ln = ((cx, 0.0) for cx in xs)
+    W1, B1, W2, B2, Yn = (op1[0], up), (op1[0], -up), (op2[0], up), (op2[0], -up), (op3[0], -up)
+    fb = 11
+    pX = _box(ax, X, given("x", x), lab, w=B, fontsize=fb)
+    p1 = _box(ax, op1, "$\\times\\,+$", opc, op=True, fontsize=12)
+    pW1 = _box(ax, W1, given("w_1", w1), par, w=B, fontsize=fb)
+    pB1 = _box(ax, B1, given("b_1", b1), par, w=B, fontsize=fb)
+    pZ1 = _box(ax, Z1, computed("z_1", z1), val, w=B, fontsize=fb)
+    ps = _box(ax, s1, "$\\sigma$", opc, op=True, fontsize=15)
+    pA1 = _box(ax, A1, computed("a_1", a1), val, w=B, fontsize=fb)
+    p2 = _box(ax, op2, "$\\times\\,+$", opc, op=True, fontsize=12)
+    pW2 = _box(ax, W2, given("w_2", w2), par, w=B, fontsize=fb)
+    pB2 = _box(ax, B2, given("b_2", b2), par, w=B, fontsize=fb)
+    pZ2 = _box(ax, Z2, computed("z_2", z2), val, w=B, fontsize=fb)
+    p3 = _box(ax, op3, "$\\frac{1}{2}(\\cdot)^2$", opc, op=True, fontsize=10)
+    pY = _box(ax, Yn, given("y", y), lab, w=B, fontsize=fb)
+    pL = _box(ax, Ln, computed("L", L), loss, w=B, fontsize=fb)
+
+    # forward: black, above (or right of) the line between two nodes; backward: red dashed, below (or left)
+    fs = 10
+    _edge(ax, X, op1, pX, p1, _FWD, offset=0)
+    for P, pP, op, pop, name, d in [(W1, pW1, op1, p1, "dw_1", dw1), (B1, pB1, op1, p1, "db_1", db1),
+                                    (W2, pW2, op2, p2, "dw_2", dw2), (B2, pB2, op2, p2, "db_2", db2)]:
+        side = 1 if P[1] > 0 else -1
+        _edge(ax, P, op, pP, pop, _FWD, side=side)
+        _edge(ax, op, P, pop, pP, _BWD, computed(name, d), side=side, fontsize=fs)
+    chain = [(X, pX), (op1, p1), (Z1, pZ1), (s1, ps), (A1, pA1), (op2, p2), (Z2, pZ2), (op3, p3), (Ln, pL)]
+    labels = [None, computed("dz_1", dz1), None, computed("da_1", da1), None, computed("dz_2", dz2), "$dL = 1$"]
+    for i, label in enumerate(labels, start=1):
+        (a, pa), (b, pb) = chain[i], chain[i + 1]
+        along = (widths[i + 1] / 2 + gaps[i] / 2) / (b[0] - a[0])  # the red label under the middle of the gap
+        _edge(ax, a, b, pa, pb, _FWD, side=1)
+        _edge(ax, b, a, pb, pa, _BWD, label, side=1, fontsize=fs, along=along)
+    _edge(ax, Yn, op3, pY, p3, _FWD, offset=0)
+
+    grey = dict(ha="center", va="top", fontsize=10, color="0.3")
+    mid = (xs[0] + xs[-1]) / 2
+    ax.text(mid, -3.75, "forward (black): $z_1 = w_1 x + b_1$,   $a_1 = \\sigma(z_1)$,   $z_2 = w_2 a_1 + b_2$,   "
+            "$L = \\frac{1}{2}(z_2 - y)^2$", **grey)
+    ax.text(mid, -4.45, "backward (red): each gradient is the gradient after it times a local derivative, e.g. "
+            f"$dz_1 = da_1 \\cdot a_1(1 - a_1) = {_sig4(da1)} \\times {_sig4(a1 * (1 - a1))} = {_sig4(dz1)}$",
+            **grey)
+    ax.set_xlim(-0.3, xs[-1] + B / 2 + 0.3)
+    ax.set_ylim(-5.0, 3.6)
+    _clean(ax)
+    _legend(ax, "upper right")
+    ax.set_title("a tiny network with numbers: forward values (black) and gradients of L (red, dashed)")
     return ax

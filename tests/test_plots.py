@@ -1,4 +1,7 @@
 """The diagrams in nnlib.plots: plot_network (circles and lines) and plot_graph (computational graphs)."""
+import math
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -6,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from nnlib.plots import (plot_confusion_matrix, plot_digits, plot_graph, plot_history,  # noqa: E402
@@ -203,11 +207,94 @@ def test_graph_draws_on_given_axes_without_ticks():
 
 
 def test_graph_rejects_unknown_kind():
-    with pytest.raises(ValueError, match=r"unknown graph kind 'conv'.*'layer'.*'softmax_ce'"):
+    with pytest.raises(ValueError, match=r"unknown graph kind 'conv'.*'layer'.*'softmax_ce'.*'numbers'"):
         plot_graph("conv")
 
 
-@pytest.mark.parametrize("kind", ["layer", "softmax_ce"])
+# plot_graph("numbers"): a tiny network worked through with numbers --------------------------------------------
+
+DEFAULTS = dict(x=1.5, w1=0.8, b1=-0.2, w2=-1.2, b2=0.3, y=1.0)
+
+
+def tiny_loss(x, w1, b1, w2, b2, y, nudge=None):
+    """L of the tiny network, in plain Python; nudge=(name, h) adds h to the value z1, a1 or z2 on its way."""
+    name, h = nudge or ("", 0.0)
+    z1 = w1 * x + b1 + (h if name == "z1" else 0.0)
+    a1 = 1 / (1 + math.exp(-z1)) + (h if name == "a1" else 0.0)
+    z2 = w2 * a1 + b2 + (h if name == "z2" else 0.0)
+    return 0.5 * (z2 - y) ** 2, {"z1": z1, "a1": a1, "z2": z2}
+
+
+def central_difference(values, name, h=1e-6):
+    """dL/d(name) by central differences: a parameter is nudged directly, a value z1, a1, z2 on its way."""
+    if name in values:
+        up, down = ({**values, name: values[name] + s} for s in (h, -h))
+        return (tiny_loss(**up)[0] - tiny_loss(**down)[0]) / (2 * h)
+    return (tiny_loss(**values, nudge=(name, h))[0] - tiny_loss(**values, nudge=(name, -h))[0]) / (2 * h)
+
+
+def shown_numbers(ax):
+    """{"z1": 1.0, "dz1": 0.3721, "L": ..., ...} from the labels "$z_1 = 1.000$", "$dz_1 = 0.3721$", ..."""
+    shown = {}
+    for t in ax.texts:
+        m = re.fullmatch(r"\$(d?[a-zA-Z]+)(?:_(\d))? = (-?[\d.]+)\$", t.get_text())
+        if m:
+            name = m[1] + (m[2] or "")
+            assert name not in shown, name
+            shown[name] = (float(m[3]), t.get_color())
+    return shown
+
+
+def to_display_precision(shown, exact):
+    """The displayed number is exact rounded to 4 significant digits (half a unit in the 4th digit)."""
+    return abs(shown - exact) <= 0.5 * 10.0 ** (math.floor(math.log10(abs(exact))) - 3) * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("values", [None, dict(x=-0.7, w1=1.3, b1=0.45, w2=2.1, b2=-0.6, y=0.0)])
+def test_numbers_graph_shows_the_forward_values_and_the_gradients_of_a_central_difference(values):
+    given = {**DEFAULTS, **(values or {})}
+    ax = plot_graph("numbers", values=values)
+    shown = shown_numbers(ax)
+    assert set(shown) == {"x", "w1", "b1", "w2", "b2", "y", "z1", "a1", "z2", "L",
+                          "dw1", "db1", "dz1", "da1", "dw2", "db2", "dz2", "dL"}
+    L, forward = tiny_loss(**given)
+    expected = {**given, **forward, "L": L, "dL": 1.0}
+    expected.update({"d" + k: central_difference(given, k) for k in ("w1", "b1", "w2", "b2", "z1", "a1", "z2")})
+    red, black = to_rgb("#c62828"), (0.0, 0.0, 0.0)
+    for name, (number, colour) in shown.items():
+        if name in given:                                   # the given values, as given
+            assert number == given[name], name
+        else:
+            assert to_display_precision(number, expected[name]), (name, number, expected[name])
+        assert to_rgb(colour) == (red if name.startswith("d") else black), name
+    # the worked step under the graph: dz1 = da1 * a1 (1 - a1), with the numbers shown above it
+    (step,) = [t for t in texts(ax) if "a_1(1 - a_1)" in t]
+    numbers = [float(n) for n in re.findall(r"= (-?[\d.]+) \\times (-?[\d.]+) = (-?[\d.]+)", step)[0]]
+    a1 = forward["a1"]
+    assert numbers[0] == shown["da1"][0] and numbers[2] == shown["dz1"][0]
+    assert to_display_precision(numbers[1], a1 * (1 - a1))
+
+
+def test_numbers_graph_has_13_black_arrows_and_11_red_dashed_ones():
+    ax = plot_graph("numbers")
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    red = [a for a in arrows if a.get_edgecolor()[0] > 0.5 and a.get_edgecolor()[1] < 0.5]
+    black = [a for a in arrows if np.allclose(a.get_edgecolor()[:3], 0)]
+    # forward: x, w1, b1 -> op -> z1 -> sigma -> a1; a1, w2, b2 -> op -> z2; z2, y -> loss op -> L
+    # backward: the same arrows back, except to the inputs x and y
+    assert len(black) == 13 and len(red) == 11 and len(arrows) == 24
+    assert all(a.get_linestyle() != "-" for a in red) and all(a.get_linestyle() == "-" for a in black)
+    assert ax.get_title()
+
+
+def test_numbers_graph_rejects_unknown_values():
+    with pytest.raises(ValueError, match=r"unknown names in values: \['w3'\]"):
+        plot_graph("numbers", values={"w3": 1.0})
+    with pytest.raises(ValueError, match="only applies to kind='numbers'"):
+        plot_graph("layer", values={"x": 1.0})
+
+
+@pytest.mark.parametrize("kind", ["layer", "softmax_ce", "numbers"])
 def test_graph_text_overlaps_no_other_text_node_or_arrow(kind):
     """Readable at the default size: no label touches another label, a node it does not name, or an arrow."""
     ax = plot_graph(kind)

@@ -15,6 +15,8 @@ display (the printed line is the output).
 
 | check | piece (notebook) | signature checked |
 |---|---|---|
+| ``check_loss_and_grad`` | 01 | ``loss_and_grad(w, b, X, y) -> (loss, dw, db)``, logistic regression |
+| ``check_gd_step`` | 01 | ``gd_step(w, b, dw, db, lr) -> (w, b)``, new arrays |
 | ``check_one_hot`` | 02 | ``one_hot(y, num_classes=10) -> Y (N, num_classes)`` |
 | ``check_sigmoid`` | 03 | ``sigmoid(Z) -> A``, elementwise |
 | ``check_softmax`` | 03 | ``softmax(Z) -> P``, row-wise on ``(N, C)`` |
@@ -26,6 +28,7 @@ display (the printed line is the output).
 | ``check_train_epoch`` | 07 | ``train_epoch(model, X, Y, optimizer, batch_size, rng) -> float``, the epoch's mean loss |
 | ``check_momentum`` | 08 | ``MyMomentum(lr, beta)`` with ``.step(params, grads)``, EMA form |
 | ``check_layer`` | 10 | a layer class: ``forward(X, training) -> (out, cache)``, ``backward(dout, cache) -> dX``, ``.grads`` |
+| ``check_dropout`` | 11 | ``dropout_forward(A, p, rng) -> (out, mask)``, ``dropout_backward(dout, mask) -> dA``, inverted dropout |
 | ``check_adam`` | 12 | ``MyAdam(lr, beta1, beta2, eps)`` with ``.step(params, grads)`` |
 | ``check_batchnorm_forward`` | 13 | ``batchnorm_forward(X, gamma, beta, eps=1e-5) -> (out, cache)``, training mode |
 | ``check_batchnorm_backward`` | 13 | ``batchnorm_backward(dout, cache) -> (dX, dgamma, dbeta)``, with the learner's forward |
@@ -44,13 +47,16 @@ from .backprop import check_backward_example, check_forward_backward
 from .batchnorm import check_batchnorm_backward, check_batchnorm_forward
 from .conv import check_conv_backward, check_conv_forward, check_im2col, check_maxpool
 from .functions import check_cross_entropy, check_one_hot, check_sigmoid, check_softmax
+from .gradient_descent import check_gd_step, check_loss_and_grad
 from .initialisation import check_he
 from .layers import check_layer
 from .minibatches import check_minibatches
 from .optimisers import check_adam, check_momentum
+from .regularisation import check_dropout
 from .train_epoch import check_train_epoch
 
-__all__ = ["CheckResult", "check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
+__all__ = ["CheckResult", "check_loss_and_grad", "check_gd_step",
+           "check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
            "check_forward_backward", "check_he", "check_minibatches", "check_train_epoch", "check_momentum",
-           "check_layer", "check_adam", "check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool",
+           "check_layer", "check_dropout", "check_adam", "check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool",
            "check_batchnorm_forward", "check_batchnorm_backward"]
