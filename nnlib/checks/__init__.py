@@ -38,8 +38,8 @@ display (the printed line is the output).
 | ``check_maxpool`` | 14 | ``maxpool_forward(X, size=2) -> out``, ``maxpool_backward(dout, X, size=2) -> dX`` |
 
 The checks live in one module per part of the course, on the plumbing of ``_core`` (cases, verdicts, hints):
-``functions`` (02, 03), ``backprop`` (04, 05), ``initialisation`` (06), ``minibatches`` and ``train_epoch`` (07),
-``optimisers`` (08, 12), ``layers`` (10) and ``conv`` (14). All are imported here: ``nnlib.checks.check_softmax`` is the
+``gradient_descent`` (01), ``functions`` (02, 03), ``backprop`` (04, 05), ``initialisation`` (06), ``minibatches`` and
+``train_epoch`` (07), ``optimisers`` (08, 12), ``layers`` (10), ``regularisation`` (11), ``batchnorm`` (13) and ``conv`` (14). All are imported here: ``nnlib.checks.check_softmax`` is the
 only name a notebook needs.
 """
 from ._core import CheckResult
