@@ -24,6 +24,21 @@ def test_one_hot(capsys):
     fails(capsys, checks.check_one_hot, lambda y, num_classes=10: np.eye(num_classes)[(np.asarray(y) + 1) % num_classes],
           hint="row i must have its 1 in column y[i]")
 
+    def off_by_one(y, num_classes=10):
+        y = np.asarray(y)
+        if np.any(y < 0) or np.any(y > num_classes):        # should be >=: label 10 reaches the indexing
+            raise ValueError("label out of range")
+        return np.eye(num_classes)[y]
+
+    def scalar_if(y, num_classes=10):
+        y = np.asarray(y)
+        if y < 0 or y >= num_classes:                       # ambiguous for an array of labels
+            raise ValueError("label out of range")
+        return np.eye(num_classes)[y]
+
+    fails(capsys, checks.check_one_hot, off_by_one, hint="Check y >= num_classes (not y > num_classes)")
+    fails(capsys, checks.check_one_hot, scalar_if, hint="np.any(y < 0)")
+
 
 # -- sigmoid, softmax, cross-entropy --------------------------------------------------------------
 
@@ -53,6 +68,17 @@ def test_softmax(capsys):
     fails(capsys, checks.check_softmax, overflowing, hint="subtract each row's maximum first")
     fails(capsys, checks.check_softmax, plus_epsilon, hint="each row of P must sum to 1")
 
+    def global_max(Z):
+        E = np.exp(Z - np.max(Z))
+        return E / E.sum(axis=1, keepdims=True)
+
+    def column_max(Z):
+        E = np.exp(Z - Z.max(axis=0, keepdims=True))
+        return E / E.sum(axis=1, keepdims=True)
+
+    fails(capsys, checks.check_softmax, global_max, hint="maximum of the whole array")
+    fails(capsys, checks.check_softmax, column_max, hint="you subtract each column's maximum (axis=0)")
+
 
 def test_cross_entropy(capsys):
     passes(capsys, checks.check_cross_entropy, nnlib.cross_entropy)
@@ -62,6 +88,8 @@ def test_cross_entropy(capsys):
           hint="the minus sign")
     fails(capsys, checks.check_cross_entropy, lambda P, Y: -np.sum(Y * np.log(P)) / len(P),
           hint="clip the probabilities")
+    fails(capsys, checks.check_cross_entropy, lambda P, Y: -np.mean(Y * np.log(np.clip(P, 1e-12, 1))),
+          hint="4 times too small for 4 classes")
 
 
 # -- backprop -------------------------------------------------------------------------------------
@@ -93,17 +121,19 @@ def test_backward_example(capsys):
           lambda p, c, y: {k: v for k, v in _backward_example(p, c, y).items() if k != "b2"}, hint="lack ['b2']")
 
 
-def _forward(params, X):
+def _forward(params, X, hidden="relu"):
     L = len(params) // 2
+    g = nnlib.relu if hidden == "relu" else nnlib.sigmoid
     A, cache = X, {"A0": X}
     for l in range(1, L + 1):
         Z = A @ params[f"W{l}"] + params[f"b{l}"]
-        A = nnlib.softmax(Z) if l == L else np.maximum(Z, 0)
+        A = nnlib.softmax(Z) if l == L else g(Z)
         cache[f"Z{l}"], cache[f"A{l}"] = Z, A
     return A, cache
 
 
-def _backward(params, cache, Y, per_layer_N=False, no_N=False, W_for_WT=False, relu_at_A=False):
+def _backward(params, cache, Y, hidden="relu", per_layer_N=False, no_N=False, W_for_WT=False, relu_at_A=False,
+              always_relu=False, grad_at_A=False):
     L, N = len(params) // 2, len(Y)
     grads = {}
     dZ = (cache[f"A{L}"] - Y) / (1 if no_N else N)
@@ -113,6 +143,10 @@ def _backward(params, cache, Y, per_layer_N=False, no_N=False, W_for_WT=False, r
         if l > 1:
             W = params[f"W{l}"]
             dA = dZ @ (W if W_for_WT else W.T)
+            if hidden == "sigmoid" and not always_relu:
+                at = cache[f"A{l-1}"] if grad_at_A else cache[f"Z{l-1}"]
+                dZ = dA * nnlib.sigmoid_grad(at)
+                continue
             mask = (cache[f"A{l-1}"] > 0.2) if relu_at_A else (cache[f"Z{l-1}"] > 0)
             dZ = dA * mask
     return grads
@@ -120,17 +154,24 @@ def _backward(params, cache, Y, per_layer_N=False, no_N=False, W_for_WT=False, r
 
 def test_forward_backward(capsys):
     passes(capsys, checks.check_forward_backward, _forward, _backward)
-    fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y: _backward(p, c, Y, no_N=True),
+    fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y, hidden='relu': _backward(p, c, Y, hidden, no_N=True),
           hint="dW should be divided by N")
-    fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y: _backward(p, c, Y, per_layer_N=True),
+    fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y, hidden='relu': _backward(p, c, Y, hidden, per_layer_N=True),
           hint="4 times too small")
-    fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y: _backward(p, c, Y, W_for_WT=True),
+    fails(capsys, checks.check_forward_backward, _forward, lambda p, c, Y, hidden='relu': _backward(p, c, Y, hidden, W_for_WT=True),
           hint="dZ @ W.T (W's transpose)")
     fails(capsys, checks.check_forward_backward, _forward,      # dW = dZ.T @ A_prev: the transpose of W's shape
-          lambda p, c, Y: {k: (v.T if k[0] == "W" else v) for k, v in _backward(p, c, Y).items()},
+          lambda p, c, Y, hidden="relu": {k: (v.T if k[0] == "W" else v) for k, v in _backward(p, c, Y, hidden).items()},
           hint="For dW write A_prev.T @ dZ")
-    fails(capsys, checks.check_forward_backward, lambda p, X: (_forward(p, X)[0].T, None), _backward,
+    fails(capsys, checks.check_forward_backward, lambda p, X, hidden="relu": (_forward(p, X)[0].T, None), _backward,
           hint="Rows are examples")
+    # the sigmoid network: ReLU's derivative whatever hidden is, or g' taken at A instead of Z
+    fails(capsys, checks.check_forward_backward, _forward,
+          lambda p, c, Y, hidden="relu": _backward(p, c, Y, hidden, always_relu=True),
+          hint="ACTIVATIONS[hidden][1] (not ReLU's whatever hidden is)")
+    fails(capsys, checks.check_forward_backward, _forward,
+          lambda p, c, Y, hidden="relu": _backward(p, c, Y, hidden, grad_at_A=True),
+          hint="evaluated at the layer's pre-activation Z")
 
 
 # -- He init --------------------------------------------------------------------------------------
@@ -176,6 +217,13 @@ def test_minibatches(capsys):
     fails(capsys, checks.check_minibatches, unpaired, hint="shuffle both with the same permutation")
     fails(capsys, checks.check_minibatches, unshuffled, hint="shuffle them with rng.permutation")
     fails(capsys, checks.check_minibatches, with_replacement, hint="exactly once per epoch")
+
+    def global_random(X, Y, batch_size, rng):              # np.random, not the rng given: not reproducible
+        order = np.random.permutation(len(X))
+        for i in range(0, len(X), batch_size):
+            yield X[order[i:i + batch_size]], Y[order[i:i + batch_size]]
+
+    fails(capsys, checks.check_minibatches, global_random, hint="not from np.random")
 
 
 # -- the training loop (06) -----------------------------------------------------------------------

@@ -117,8 +117,11 @@ class CheckResult:
         """Show nothing: the check has printed its message already."""
 
 
-def _run(name: str, cases, hint_on_error: str = "") -> CheckResult:
+def _run(name: str, cases, hint_on_error="") -> CheckResult:
     """Run ``cases`` (pairs of a description and a function of no arguments), print the verdict and return it.
+
+    ``hint_on_error`` is the hint when the learner's code raises: a string, or a function of the error that
+    returns one ("" for the generic hint).
 
     An error raised in the learner's code (a ``_Raised``) is reported with its case; any other error is the check's
     own and is raised as it is, not blamed on the learner.
@@ -138,8 +141,9 @@ def _run(name: str, cases, hint_on_error: str = "") -> CheckResult:
                                    f'  Hint: {_warning_hint(name, warning)}')
         except _Raised as raised:    # the learner's code raised: say where, without a deep traceback
             error = raised.error
+            hint = hint_on_error(error) if callable(hint_on_error) else hint_on_error
             return _verdict(False, f'{name}: failed on "{what}": your code raised {type(error).__name__}: {error}\n'
-                                   f"  Hint: {hint_on_error or 'run your function on a small input yourself and compare with the math above.'}")
+                                   f"  Hint: {hint or 'run your function on a small input yourself and compare with the math above.'}")
     return _verdict(True, f"{name}: {passed + 1} checks passed")
 
 

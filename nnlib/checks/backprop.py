@@ -53,8 +53,9 @@ def check_backward_example(forward_example, backward_example) -> CheckResult:
 def check_forward_backward(forward, backward) -> CheckResult:
     """Vectorised backprop for any depth (04), against a numerical gradient, on batches of several rows.
 
-    ``forward(params, X) -> (P, cache)`` for a ReLU network with a softmax output and
-    ``backward(params, cache, Y) -> grads`` for the mean cross-entropy over the batch.
+    ``forward(params, X, hidden="relu") -> (P, cache)`` for a network with a softmax output and
+    ``backward(params, cache, Y, hidden="relu") -> grads`` for the mean cross-entropy over the batch; the
+    four-layer case runs ``hidden="sigmoid"`` too.
     """
     forward = _theirs(forward, lambda out: _pair(out, "forward must return a pair (P, cache)"))
     backward = _theirs(backward, lambda out: _grads(out, "backward"))
@@ -72,8 +73,13 @@ def check_forward_backward(forward, backward) -> CheckResult:
     params = make(sizes)
     X, Y = rng.normal(size=(N, 5)), np.eye(2)[[0, 1, 1, 0]]
 
+    hidden = "relu"                 # the depth case runs the sigmoid network too
+
+    def which():                    # the default, ReLU, is not passed: hidden= only where it matters
+        return {} if hidden == "relu" else {"hidden": hidden}
+
     def loss():
-        P, _ = forward(params, X)
+        P, _ = forward(params, X, **which())
         return -float(np.sum(Y * np.log(P))) / N
 
     def forward_shape():
@@ -83,9 +89,9 @@ def check_forward_backward(forward, backward) -> CheckResult:
             raise _Fail("the output rows must sum to 1: apply softmax to the last layer only, row-wise.")
 
     def numerical():
-        P, cache = forward(params, X)
+        P, cache = forward(params, X, **which())
         try:
-            grads = backward(params, cache, Y)
+            grads = backward(params, cache, Y, **which())
         except _Raised as raised:
             error = raised.error
             if isinstance(error, ValueError) and ("mismatch" in str(error) or "not aligned" in str(error)):
@@ -103,13 +109,25 @@ def check_forward_backward(forward, backward) -> CheckResult:
                 raise _Fail(hint)
 
     def depth():
-        nonlocal params
+        nonlocal params, hidden
         saved, params = params, make([5, 4, 4, 4, 2])        # square layers: W for W.T gives wrong values
         try:
             numerical()
+            hidden = "sigmoid"                                 # relu'(A) = relu'(Z): only sigmoid tells them apart
+            try:
+                numerical()
+            except _Raised as raised:
+                if isinstance(raised.error, TypeError) and "hidden" in str(raised.error):
+                    raise _Fail("forward and backward take the activation's name as a last argument, "
+                                "hidden=\"relu\" by default, and this case runs them with hidden=\"sigmoid\".") from None
+                raise
+            except _Fail:
+                raise _Fail("your ReLU gradients are right but those of hidden='sigmoid' are not: in backward use "
+                            "g' = ACTIVATIONS[hidden][1] (not ReLU's whatever hidden is), evaluated at the layer's "
+                            "pre-activation Z from the cache, not at its output A.") from None
         finally:
-            params = saved
+            params, hidden = saved, "relu"
 
     return _run("forward/backward", [("output shape and softmax rows", forward_shape),
                                      ("every gradient against a numerical gradient", numerical),
-                                     ("a deeper network (4 layers)", depth)])
+                                     ("a deeper network (4 layers), ReLU and sigmoid", depth)])

@@ -4,7 +4,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..functional import sigmoid as _sigmoid, softmax as _softmax   # the references the checks compare with
+import warnings
+
 from ._core import CheckResult, _close, _Fail, _number, _Raised, _run, _shape, _theirs
+
+def _over_rows(Z):
+    """exp(Z) / its row sums, with nothing subtracted (the checks' model of a learner's normalisation)."""
+    E = np.exp(Z)
+    return E / E.sum(axis=1, keepdims=True)
+
 
 def check_one_hot(one_hot) -> CheckResult:
     """``one_hot(y, num_classes=10)``: rows are examples, a single 1 in column ``y[i]``, floats."""
@@ -31,19 +39,29 @@ def check_one_hot(one_hot) -> CheckResult:
         _shape(one_hot(np.array([1, 2]), num_classes=3), (2, 3), "")
 
     def out_of_range():
-        for bad in (np.array([10]), np.array([-1])):
+        for bad in (np.array([-1]), np.array([10])):      # -1 first: no check at all gets the -1 hint
             try:
                 one_hot(bad)
             except _Raised as raised:
+                if isinstance(raised.error, IndexError) and bad[0] == 10:
+                    raise _Fail("one_hot([10]) failed with an IndexError from the indexing, not with your own check: "
+                                "10 is out of range too, since the valid labels are 0 to num_classes - 1. Check "
+                                "y >= num_classes (not y > num_classes) and raise a ValueError.") from None
                 if isinstance(raised.error, (ValueError, IndexError)):
                     continue
                 raise
             raise _Fail(f"one_hot({bad.tolist()}) gave no error. A label of -1 silently becomes class 9 with "
                         "np.eye(10)[y]: check that 0 <= y < num_classes and raise a ValueError.")
 
+    def hint_on_error(error):
+        if "truth value of an array" in str(error):
+            return ("`if y < 0 or y >= num_classes:` asks one question of a whole array: ask whether any label is out "
+                    "of range, `if np.any(y < 0) or np.any(y >= num_classes):`.")
+        return ""
+
     return _run("one_hot", [("shape (N, 10)", shape), ("a single 1 in column y[i]", ones_in_place),
                             ("float output", floats), ("num_classes=3", num_classes),
-                            ("labels 10 and -1 are errors", out_of_range)])
+                            ("labels 10 and -1 are errors", out_of_range)], hint_on_error)
 
 
 def check_sigmoid(sigmoid) -> CheckResult:
@@ -87,13 +105,26 @@ def check_softmax(softmax) -> CheckResult:
 
     def values():
         P = softmax(Z)
+        if _close(P, _over_rows(Z - Z.max(axis=0, keepdims=True))):
+            raise _Fail("you subtract each column's maximum (axis=0): subtract each row's own maximum instead, "
+                        "Z.max(axis=1, keepdims=True). A number subtracted from a whole row leaves its probabilities "
+                        "as they are; a different number for each entry of a row changes them.")
         if not _close(P, _softmax(Z)):
-            raise _Fail("your probabilities differ from exp(z_k) / sum_j exp(z_j); an epsilon added inside or "
-                        "outside the exp changes them.")
+            raise _Fail("your probabilities differ from exp(z_k) / sum_j exp(z_j) for the same row: take the maximum "
+                        "you subtract and the sum you divide by over axis=1 (each row, keepdims=True), and add "
+                        "nothing inside or outside the exp.")
 
     def large_logits():
-        big = np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, 990.0]])
-        P = np.asarray(softmax(big), dtype=np.float64)
+        big = np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, 990.0], [1.0, 0.0, -5.0]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            P = np.asarray(softmax(big), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            global_max = _over_rows(big - big.max())
+        if np.isfinite(P[:2]).all() and np.isnan(P[2]).all() and np.isnan(global_max[2]).all():
+            raise _Fail("the row [1, 0, -5] came out as nan: you subtract the maximum of the whole array (1000), so "
+                        "every exp in that row underflows to 0 and you divide 0 by 0. Subtract each row's own maximum, "
+                        "Z.max(axis=1, keepdims=True).")
         if not np.isfinite(P).all() or not _close(P, _softmax(big)):
             raise _Fail("your softmax overflows for logits of 1000: subtract each row's maximum first "
                         "(Z - Z.max(axis=1, keepdims=True)); the result does not change.")
@@ -117,6 +148,9 @@ def check_cross_entropy(cross_entropy) -> CheckResult:
         got = cross_entropy(P, Y)
         if np.isclose(got, -expected):
             raise _Fail("your loss is negative: cross-entropy is -sum(Y * log P); the minus sign makes it >= 0.")
+        if np.isclose(got, expected / 4):
+            raise _Fail("your loss is 4 times too small for 4 classes: np.mean(Y * np.log(P)) divides by N * C, the "
+                        "number of entries. Sum over the classes (axis=1), then take the mean over the N rows.")
         if np.isclose(got, expected * 5):
             raise _Fail("your loss is 5 times too large for 5 rows: divide by the number of examples N "
                         "(the mean over rows, not the sum).")

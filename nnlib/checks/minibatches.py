@@ -44,6 +44,10 @@ def check_minibatches(minibatches) -> CheckResult:
             raise _Fail("the rows come in their original order: shuffle them with rng.permutation(N) each epoch.")
         if orders[0] == orders[1]:
             raise _Fail("two different rngs gave the same order: draw the permutation from the rng you are given.")
+        again = np.concatenate([a[:, 0] for a, _ in batches(0)]).tolist()
+        if again != orders[0]:
+            raise _Fail("two rngs seeded alike gave different orders, so a run cannot be repeated: draw the "
+                        "permutation from the rng you are given (rng.permutation(N)), not from np.random.")
 
     return _run("minibatches", [("batch sizes 4, 4, 2", sizes), ("every row exactly once", every_row_once),
                                 ("X and Y rows stay together", paired), ("shuffled with the given rng", shuffled)])
