@@ -418,8 +418,9 @@ class ArrayView(Mapping):
     """A read-only mapping of names to a model's own arrays (``model.params``, ``model.state``).
 
     The values are the live arrays: change them in place (``model.params["W1"][...] = W`` or an
-    optimiser's step) and the model changes. Assigning a key would only rebind a name in a
-    throw-away dict, so it raises instead; use ``model.set_params`` to replace several at once.
+    optimiser's step, or ``params[k] -= lr * g``, which hands the same array back) and the model changes.
+    Assigning another array to a key would only rebind a name in a throw-away dict, so it raises instead;
+    use ``model.set_params`` to replace several at once.
     """
 
     def __init__(self, arrays: dict, what: str):
@@ -438,6 +439,8 @@ class ArrayView(Mapping):
         return len(self._arrays)
 
     def __setitem__(self, key, value):
+        if key in self._arrays and value is self._arrays[key]:
+            return      # `params[k] -= step` changed the array in place and hands the same array back: nothing to do
         raise TypeError(f"model.{self._what} is read-only (its values are the model's own arrays): change one in "
                         f"place, model.{self._what}[{key!r}][...] = new_values, or use model.set_params({{...}})")
 

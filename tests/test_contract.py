@@ -87,6 +87,29 @@ def test_params_is_a_live_read_only_mapping(rng):
     grads = {k: np.ones_like(v) for k, v in model.params.items()}
     opt.step(model.params, grads)
     np.testing.assert_allclose(model.layers[0].params["W"], 0.9)
+    model.params["W1"] -= 0.5                                  # an in-place operator, as the notebooks' optimisers write it
+    np.testing.assert_allclose(model.layers[0].params["W"], 0.4)
+    with pytest.raises(TypeError, match="read-only"):
+        model.params["W1"] = model.params["W1"] - 0.5          # a new array: would not reach the model
+
+
+def test_a_momentum_written_as_notebook_08_teaches_trains_a_real_model():
+    class MyMomentum:                                          # the learner's piece: params[k] -= ..., in place
+        def __init__(self, lr, beta=0.9):
+            self.lr, self.beta, self.v = lr, beta, {}
+
+        def step(self, params, grads):
+            for k in params:
+                self.v[k] = self.beta * self.v.get(k, 0) + (1 - self.beta) * grads[k]
+                params[k] -= self.lr * self.v[k]
+
+    X = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    mine, theirs = nnlib.mlp([4, 8, 2], rng=0), nnlib.mlp([4, 8, 2], rng=0)
+    nnlib.fit(mine, X, y, MyMomentum(0.1), epochs=3, batch_size=16, verbose=False)
+    nnlib.fit(theirs, X, y, nnlib.Momentum(0.1, 0.9), epochs=3, batch_size=16, verbose=False)
+    for k in theirs.params:
+        np.testing.assert_allclose(mine.params[k], theirs.params[k], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("bad, message", [
