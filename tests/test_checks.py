@@ -298,6 +298,38 @@ def test_momentum(capsys):
     fails(capsys, checks.check_momentum, lambda lr, beta: _Momentum(lr, beta, forget=True), hint="keep one v per parameter")
     fails(capsys, checks.check_momentum, lambda lr, beta: _Momentum(lr, beta, shared=True), hint="share one velocity")
 
+    class StepsFirst(_Momentum):          # p -= lr * v with the old v, then v updated: the first step moves nothing
+        def step(self, params, grads):
+            for k in params:
+                params[k] -= self.lr * self.v.get(k, 0)
+                self.v[k] = self.beta * self.v.get(k, 0) + (1 - self.beta) * grads[k]
+
+    class WithG(_Momentum):               # v kept, but the step uses g
+        def step(self, params, grads):
+            for k in params:
+                self.v[k] = self.beta * self.v.get(k, 0) + (1 - self.beta) * grads[k]
+                params[k] -= self.lr * grads[k]
+
+    class OneV:                           # one velocity for all parameters
+        def __init__(self, lr, beta):
+            self.lr, self.beta, self.v = lr, beta, 0
+
+        def step(self, params, grads):
+            for k in params:
+                self.v = self.beta * self.v + (1 - self.beta) * grads[k]
+                params[k] -= self.lr * self.v
+
+    class NoStart(_Momentum):             # v[k] read before it exists
+        def step(self, params, grads):
+            for k in params:
+                self.v[k] = self.beta * self.v[k] + (1 - self.beta) * grads[k]
+                params[k] -= self.lr * self.v[k]
+
+    fails(capsys, checks.check_momentum, StepsFirst, hint="update v first, then step with the new")
+    fails(capsys, checks.check_momentum, WithG, hint="step with v, not with g")
+    fails(capsys, checks.check_momentum, OneV, hint="cannot share one velocity")
+    fails(capsys, checks.check_momentum, NoStart, hint="start each velocity at zero")
+
 
 class _Adam:
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, correct=True, fixed_t=False, uphill=False):

@@ -48,8 +48,12 @@ def check_momentum(Momentum) -> CheckResult:
         ref = reference(grads)
         for k in ref[0]:
             if _close(got[0][k], 1 - lr * grads[0][k]):
-                raise _Fail("your first step is lr * g: the EMA form starts v at 0, so v = (1 - beta) g after one "
-                            "step (or did you use the classical form v = beta v + g?).")
+                raise _Fail("your first step is lr * g: step with v, not with g, and update v first as "
+                            "v = beta v + (1 - beta) g from v = 0, so the first step is lr (1 - beta) g (or did you use "
+                            "the classical form v = beta v + g?).")
+            if _close(got[0][k], np.ones_like(got[0][k])):
+                raise _Fail("your parameters did not move on the first step: update v first, then step with the new "
+                            "v (p -= lr * v); stepping with the old v, which starts at 0, moves nothing.")
             if not _close(got[0][k], ref[0][k]):
                 raise _Fail("after one step p should be p - lr * (1 - beta) * g, since v starts at zero.")
 
@@ -68,9 +72,21 @@ def check_momentum(Momentum) -> CheckResult:
         if not all(_close(got[-1][k], ref[-1][k]) for k in ref[-1]):
             raise _Fail("two parameters of the same shape share one velocity: keep a separate v for each key.")
 
+    def hint_on_error(error):
+        if isinstance(error, ValueError) and "broadcast" in str(error):
+            return ("the parameters have different shapes, so they cannot share one velocity: keep a separate v for "
+                    "each key, in a dict keyed like params.")
+        if isinstance(error, KeyError):
+            return ("v has no entry for a parameter before its first step: start each velocity at zero, "
+                    "e.g. self.v.get(k, 0) or np.zeros_like(params[k]) the first time.")
+        if isinstance(error, TypeError) and "NoneType" in str(error):
+            return "a velocity is None: start each one at zero (np.zeros_like(params[k]))."
+        return ""
+
     return _run("momentum", [("the first step", first_step), ("six steps (v is kept)", remembers),
                              ("one velocity per parameter", separate),
-                             ("the parameters change in place", lambda: _in_place(lambda: Momentum(lr, beta)))])
+                             ("the parameters change in place", lambda: _in_place(lambda: Momentum(lr, beta)))],
+                hint_on_error)
 
 
 def check_adam(Adam) -> CheckResult:
