@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .functional import sigmoid
 from .metrics import most_confident_mistakes
 
 __all__ = ["plot_history", "plot_digits", "plot_confusion_matrix", "plot_most_confident_mistakes", "plot_network",
@@ -354,7 +355,7 @@ def _graph_numbers(ax, v):
     x, w1, b1, w2, b2, y = (np.float64(v[k]) for k in ("x", "w1", "b1", "w2", "b2", "y"))
     # forward, left to right
     z1 = w1 * x + b1
-    a1 = 1.0 / (1.0 + np.exp(-z1))
+    a1 = sigmoid(z1)
     z2 = w2 * a1 + b2
     L = 0.5 * (z2 - y) ** 2
     # backward, right to left: each gradient is the one after it times a local derivative

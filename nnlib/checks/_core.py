@@ -73,11 +73,16 @@ def _what(out) -> str:
     return f"a {type(out).__name__}"
 
 
-def _pair(out, must: str, yours: str = "returned"):
-    """``out`` if it is a pair (a tuple or list of two), else a failed case: "{must}; yours {yours} ..."."""
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+def _items(out, n: int, must: str, yours: str = "returned"):
+    """``out`` if it is a tuple or list of ``n`` items, else a failed case: "{must}; yours {yours} ..."."""
+    if not (isinstance(out, (tuple, list)) and len(out) == n):
         raise _Fail(f"{must}; yours {yours} {_what(out)}.")
     return out
+
+
+def _pair(out, must: str, yours: str = "returned"):
+    """``out`` if it is a pair (a tuple or list of two), else a failed case: "{must}; yours {yours} ..."."""
+    return _items(out, 2, must, yours)
 
 
 def _grads(out, name: str):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..gradcheck import numerical_gradient
-from ._core import CheckResult, _Fail, _close, _pair, _run, _theirs, _what
+from ._core import CheckResult, _Fail, _close, _items, _pair, _run, _theirs, _what
 
 __all__ = ["check_batchnorm_forward", "check_batchnorm_backward"]
 
@@ -180,12 +180,6 @@ def check_batchnorm_forward(batchnorm_forward) -> CheckResult:
 
 # -- backward ---------------------------------------------------------------------------------------
 
-def _triple(out):
-    if not (isinstance(out, (tuple, list)) and len(out) == 3):
-        raise _Fail(f"batchnorm_backward must return three arrays (dX, dgamma, dbeta); yours returned {_what(out)}.")
-    return out
-
-
 def _param_hint(name, got, ref, N, D) -> str:
     got = np.asarray(got, np.float64)
     if got.shape == (N,):
@@ -208,7 +202,8 @@ def check_batchnorm_backward(batchnorm_backward, batchnorm_forward) -> CheckResu
     Compared with float64 numerical gradients for a random upstream gradient ``dout``.
     """
     forward = _theirs(batchnorm_forward, lambda out: _pair(out, "batchnorm_forward must return a pair (out, cache)"))
-    backward = _theirs(batchnorm_backward, _triple)
+    backward = _theirs(batchnorm_backward, lambda out: _items(
+        out, 3, "batchnorm_backward must return three arrays (dX, dgamma, dbeta)"))
     rng = np.random.default_rng(22)
     cases = {"plain": _case(rng), "tiny": _case(rng, tiny=True)}
     douts = {name: rng.normal(size=case[0].shape) for name, case in cases.items()}

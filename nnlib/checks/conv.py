@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..conv import conv_output_size, pad_images
-from ._core import CheckResult, _Fail, _close, _rel, _run, _theirs, _what
+from ._core import CheckResult, _Fail, _close, _items, _rel, _run, _theirs, _what
 
 __all__ = ["check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool"]
 
@@ -89,12 +89,6 @@ def _coverage(shape, kh, kw, stride, pad):
 def _array(out, what):
     if not isinstance(out, np.ndarray):
         raise _Fail(f"{what} must be a NumPy array; yours returned {_what(out)}.")
-    return out
-
-
-def _triple(out):
-    if not (isinstance(out, (tuple, list)) and len(out) == 3):
-        raise _Fail(f"conv_backward must return three arrays (dX, dW, db); yours returned {_what(out)}.")
     return out
 
 
@@ -227,7 +221,8 @@ def check_conv_backward(conv_backward) -> CheckResult:
     Checked against a loop reference (itself checked against numerical gradients in the tests) on a batch of
     two images, at stride 1 and 2, with and without padding.
     """
-    conv_backward = _theirs(conv_backward, _triple)
+    conv_backward = _theirs(conv_backward, lambda out: _items(
+        out, 3, "conv_backward must return three arrays (dX, dW, db)"))
     rng = np.random.default_rng(13)
     X, W, _ = _case(rng)
 

@@ -10,13 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..gradcheck import numerical_gradient, rel_error
-from ._core import CheckResult, _Fail, _number, _run, _yours
+from ..functional import sigmoid as _sigmoid   # the reference the check compares with
+from ._core import CheckResult, _Fail, _items, _number, _run, _yours
 
 _CLIP = 1e-7      # the reference clips p to [1e-7, 1 - 1e-7]: representable in float32 as well
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _loss(w, b, X, y):
@@ -34,11 +31,7 @@ def _problem(N=7, D=5, seed=3):
 
 
 def _triple(out):
-    if not (isinstance(out, (tuple, list)) and len(out) == 3):
-        what = "None" if out is None else (f"a {type(out).__name__} of {len(out)} items"
-                                           if isinstance(out, (tuple, list)) else f"a {type(out).__name__}")
-        raise _Fail(f"loss_and_grad must return three things, (loss, dw, db); yours returned {what}.")
-    return out
+    return _items(out, 3, "loss_and_grad must return three things, (loss, dw, db)")
 
 
 def check_loss_and_grad(loss_and_grad) -> CheckResult:
