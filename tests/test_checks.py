@@ -1,6 +1,7 @@
 """nnlib.checks: every check passes on nnlib's own piece and fails, with its intended hint, on typical
 wrong versions; a stub that raises NotImplementedError is reported as not implemented yet."""
 import functools
+import inspect
 
 import numpy as np
 import pytest
@@ -47,6 +48,12 @@ def test_sigmoid(capsys):
     fails(capsys, checks.check_sigmoid, lambda Z: 1 / (1 + np.exp(-np.asarray(Z, dtype=float))),
           hint="np.exp(-z) overflows for z = -1000")
     fails(capsys, checks.check_sigmoid, lambda Z: 1 / (1 + np.exp(np.clip(Z, -500, 500))), hint="with a minus sign")
+
+    def swapped(Z):                 # the two stable formulas in the wrong branches: 1 - sigmoid(z) everywhere
+        Z = np.asarray(Z, dtype=float)
+        E = np.exp(-np.abs(Z))
+        return np.where(Z >= 0, E / (1 + E), 1 / (1 + E))
+    fails(capsys, checks.check_sigmoid, swapped, hint="1 / (1 + E) is for z >= 0")
 
 
 def test_softmax(capsys):
@@ -119,6 +126,43 @@ def test_backward_example(capsys):
           lambda p, c, y: _backward_example(p, c, y, bias_wrong=True), hint="a bias's input is 1")
     fails(capsys, checks.check_backward_example, _forward_example,
           lambda p, c, y: {k: v for k, v in _backward_example(p, c, y).items() if k != "b2"}, hint="lack ['b2']")
+
+    def column_convention(params, cache, y):     # Nielsen's W.T @ delta on our (n_in, n_out) weights
+        x, a1, a2, a3 = cache
+        d3 = a3 - y
+        d2 = (params["W3"].T @ d3) * a2 * (1 - a2)
+        d1 = (params["W2"].T @ d2) * a1 * (1 - a1)
+        return {"W1": np.outer(x, d1), "b1": d1, "W2": np.outer(a1, d2), "b2": d2, "W3": np.outer(a2, d3), "b3": d3}
+    fails(capsys, checks.check_backward_example, _forward_example, column_convention, hint="not W.T @ delta")
+
+
+def test_a_strict_check_raises_with_its_hint_and_a_passing_one_returns_true(capsys, monkeypatch):
+    monkeypatch.delenv("NNLIB_GRADING", raising=False)
+    wrong = lambda Z: np.exp(Z) / np.exp(Z).sum()                      # noqa: E731 (sums over everything)
+    assert not checks.check_softmax(wrong)                              # prints, returns false, goes on
+    with pytest.raises(AssertionError, match="Hint: each row of P must sum to 1"):
+        checks.check_softmax(wrong, strict=True)
+    assert checks.check_softmax(nnlib.softmax, strict=True)
+    assert "5 checks passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value, raises", [("1", True), ("0", False), ("", False)])
+def test_nnlib_grading_makes_every_check_strict_a_stub_included(monkeypatch, capsys, value, raises):
+    monkeypatch.setenv("NNLIB_GRADING", value)
+
+    def stub(*args):
+        raise NotImplementedError()
+    for name in checks.__all__:
+        if not name.startswith("check_"):
+            continue
+        check = getattr(checks, name)
+        n_args = len(inspect.signature(inspect.unwrap(check)).parameters)
+        if raises:
+            with pytest.raises(AssertionError, match="not implemented yet|failed on"):
+                check(*[stub] * n_args)
+        else:
+            assert not check(*[stub] * n_args)
+        assert check(*[stub] * n_args, strict=False).passed is False
 
 
 def _forward(params, X, hidden="relu"):

@@ -13,6 +13,11 @@ A function still stubbed with ``raise NotImplementedError()`` gets "not implemen
 traceback. Each check also returns a ``CheckResult``, true if every case passed, which a notebook does not
 display (the printed line is the output).
 
+For grading, every check also takes ``strict=True``: a failed check (a stub included) then raises
+``AssertionError`` with its hint, so ``check_softmax(softmax, strict=True)`` or ``assert check_softmax(softmax)``
+fails a test. With the environment variable ``NNLIB_GRADING=1`` (set by ``teacher/nbgrader_config.py``, which
+nbgrader's autograde reads) every check is strict; a learner's notebook only prints, and goes on.
+
 | check | piece (notebook) | signature checked |
 |---|---|---|
 | ``check_loss_and_grad`` | 01 | ``loss_and_grad(w, b, X, y) -> (loss, dw, db)``, logistic regression |
@@ -42,7 +47,7 @@ The checks live in one module per part of the course, on the plumbing of ``_core
 ``train_epoch`` (07), ``optimisers`` (08, 12), ``layers`` (10), ``regularisation`` (11), ``batchnorm`` (13) and ``conv`` (14). All are imported here: ``nnlib.checks.check_softmax`` is the
 only name a notebook needs.
 """
-from ._core import CheckResult
+from ._core import CheckResult, strictable
 from .backprop import check_backward_example, check_forward_backward
 from .batchnorm import check_batchnorm_backward, check_batchnorm_forward
 from .conv import check_conv_backward, check_conv_forward, check_im2col, check_maxpool
@@ -60,3 +65,9 @@ __all__ = ["CheckResult", "check_loss_and_grad", "check_gd_step",
            "check_forward_backward", "check_he", "check_minibatches", "check_train_epoch", "check_momentum",
            "check_layer", "check_dropout", "check_adam", "check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool",
            "check_batchnorm_forward", "check_batchnorm_backward"]
+
+# Every check takes ``strict=`` (``_core.strictable``): wrapped here, once, so that a new check needs nothing more.
+for _name in __all__:
+    if _name.startswith("check_"):
+        globals()[_name] = strictable(globals()[_name])
+del _name

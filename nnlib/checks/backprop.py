@@ -26,9 +26,20 @@ def check_backward_example(forward_example, backward_example) -> CheckResult:
         a3, _ = forward_example(params, x)
         return -float(np.sum(y * np.log(a3)))
 
-    def shapes():
+    def backward():
         a3, cache = forward_example(params, x)
-        grads = backward_example(params, cache, y)
+        try:
+            return backward_example(params, cache, y)
+        except _Raised as raised:
+            error = raised.error
+            if isinstance(error, ValueError) and ("mismatch" in str(error) or "not aligned" in str(error)):
+                raise _Fail(f"backward_example raised ValueError: {error}. Our W has shape (n_in, n_out) (z = a @ W "
+                            f"+ b), the transpose of the column convention z = W a + b (Nielsen's), so the delta "
+                            f"passed back is W @ delta, not W.T @ delta; and dW = np.outer(a_prev, delta).") from None
+            raise
+
+    def shapes():
+        grads = backward()
         missing = sorted(set(params) - set(grads))
         if missing:
             raise _Fail(f"your gradients lack {missing}: return one per parameter, keyed like params.")
@@ -37,8 +48,7 @@ def check_backward_example(forward_example, backward_example) -> CheckResult:
                 raise _Fail(_grad_hint(k, grads[k], params[k], example=True))
 
     def numerical():
-        a3, cache = forward_example(params, x)
-        grads = backward_example(params, cache, y)
+        grads = backward()
         for k in ["W3", "b3", "W2", "b2", "W1", "b1"]:
             ref = numerical_gradient(loss, params[k])
             if _rel(grads[k], ref) > 1e-5:

@@ -74,7 +74,9 @@ def check_sigmoid(sigmoid) -> CheckResult:
         if np.shape(out) != Z.shape:
             raise _Fail(f"sigmoid must keep the shape of its input: got {np.shape(out)} for {Z.shape}.")
         if _close(out, 1 - _sigmoid(Z)):
-            raise _Fail("your values are 1 - sigmoid(z): the formula is 1 / (1 + exp(-z)), with a minus sign.")
+            raise _Fail("your values are 1 - sigmoid(z). Either a sign: the formula is 1 / (1 + exp(-z)), with a "
+                        "minus sign; or the two formulas swapped: with E = exp(-|z|), 1 / (1 + E) is for z >= 0 "
+                        "and E / (1 + E) for z < 0 (np.where(Z >= 0, first, second)).")
         if not _close(out, _sigmoid(Z)):
             raise _Fail("your values differ from 1 / (1 + exp(-z)); try z = 0 (0.5) and z = 2 (0.881).")
 
