@@ -141,6 +141,12 @@ def updated_readme(text: str, url: str, version: str) -> str:
     return GIT_INSTALL.sub(lambda m: f"git+{url}@{release_tag(version)}", text)
 
 
+def updated_citation(text: str, url: str, version: str) -> str:
+    """CITATION.cff with its ``version`` and ``repository-code`` lines set to the course's."""
+    text = re.sub(r'^version: .*$', f'version: "{version}"', text, flags=re.M)
+    return re.sub(r'^repository-code: .*$', f'repository-code: "{url}"', text, flags=re.M)
+
+
 def _source_lines(source: str) -> list[str]:
     return source.splitlines(keepends=True)   # as nbformat stores a cell's source
 
@@ -171,6 +177,9 @@ def planned(root: Path = ROOT) -> dict[Path, str]:
         new[path] = updated_notebook(path.read_text(encoding="utf-8"), cell)
     for path in readmes(root):
         new[path] = updated_readme(path.read_text(encoding="utf-8"), url, version)
+    citation = root / "CITATION.cff"
+    if citation.exists():
+        new[citation] = updated_citation(citation.read_text(encoding="utf-8"), url, version)
     return {p: t for p, t in new.items() if t != p.read_text(encoding="utf-8")}
 
 

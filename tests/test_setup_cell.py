@@ -91,7 +91,7 @@ def test_readme_has_a_badge_per_notebook_and_every_badge_agrees_with_the_url():
 
 
 def _copy_project(tmp_path):
-    for rel in ["pyproject.toml", "nnlib/__init__.py", "README.md",
+    for rel in ["pyproject.toml", "nnlib/__init__.py", "README.md", "CITATION.cff",
                 *[f"notebooks/{p.name}" for p in NOTEBOOKS]]:
         if (ROOT / rel).exists():
             (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +109,7 @@ def test_script_repoints_everything_touches_nothing_else_and_is_idempotent(tmp_p
     assert course_url.main(["--check"], root) == 0
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert URL not in readme and f"colab.research.google.com/github/a-teacher/nn-course/blob/v{VERSION}/" in readme
+    assert f'repository-code: "{new}"' in (root / "CITATION.cff").read_text(encoding="utf-8")
     for path in course_url.notebooks(root):
         after = json.loads(path.read_text(encoding="utf-8"))
         old = before[path.name]
@@ -123,6 +124,7 @@ def test_script_repoints_everything_touches_nothing_else_and_is_idempotent(tmp_p
     course_url.main([], root)
     assert 'RELEASE = "v9.8.7"' in "".join(_first_code_cell(course_url.notebooks(root)[0])["source"])
     assert f"v{VERSION}" not in (root / "README.md").read_text(encoding="utf-8")
+    assert 'version: "9.8.7"' in (root / "CITATION.cff").read_text(encoding="utf-8")
 
 
 def test_setup_cell_does_nothing_where_nnlib_imports():
