@@ -41,16 +41,26 @@ nbgrader's autograde reads) every check is strict; a learner's notebook only pri
 | ``check_im2col`` | 14 | ``im2col(X, kh, kw, stride, pad) -> cols (N * H_out * W_out, C * kh * kw)`` |
 | ``check_conv_backward`` | 14 | ``conv_backward(dout, X, W, stride, pad) -> (dX, dW, db)`` |
 | ``check_maxpool`` | 14 | ``maxpool_forward(X, size=2) -> out``, ``maxpool_backward(dout, X, size=2) -> dX`` |
+| ``check_fix_scale_pixels`` | 15 | ``scale_pixels(X_raw) -> X``, uint8 0..255 to float32 ``X_raw / 255`` |
+| ``check_fix_targets`` | 15 | ``to_targets(y) -> Y (N, 10)``, float32 one-hot rows |
+| ``check_fix_softmax`` | 15 | ``softmax(Z) -> P``, each row sums to 1 (the axis fixed) |
+| ``check_fix_init`` | 15 | ``init_params(sizes, rng) -> {"W1", "b1", ...}``, He normal, zero biases |
+| ``check_fix_batches`` | 15 | ``batches(X, Y, batch_size, rng)`` yields ``(X_batch, Y_batch)``, shuffled each epoch |
+| ``check_fix_output_grad`` | 15 | ``output_grad(P, Y) -> (P - Y) / N`` |
+| ``check_fix_dead_units`` | 15 | ``dead_units(A) -> bool (units,)``, 0 on every example |
+| ``check_fix_best_lr`` | 15 | ``best_lr(sweep_acc) -> lr``, the rate whose worst seed does best |
 
 The checks live in one module per part of the course, on the plumbing of ``_core`` (cases, verdicts, hints):
 ``gradient_descent`` (01), ``functions`` (02, 03), ``backprop`` (04, 05), ``initialisation`` (06), ``minibatches`` and
-``train_epoch`` (07), ``optimisers`` (08, 12), ``layers`` (10), ``regularisation`` (11), ``batchnorm`` (13) and ``conv`` (14). All are imported here: ``nnlib.checks.check_softmax`` is the
+``train_epoch`` (07), ``optimisers`` (08, 12), ``layers`` (10), ``regularisation`` (11), ``batchnorm`` (13), ``conv`` (14) and ``debugging`` (15). All are imported here: ``nnlib.checks.check_softmax`` is the
 only name a notebook needs.
 """
 from ._core import CheckResult, strictable
 from .backprop import check_backward_example, check_forward_backward
 from .batchnorm import check_batchnorm_backward, check_batchnorm_forward
 from .conv import check_conv_backward, check_conv_forward, check_im2col, check_maxpool
+from .debugging import (check_fix_batches, check_fix_best_lr, check_fix_dead_units, check_fix_init,
+                        check_fix_output_grad, check_fix_scale_pixels, check_fix_softmax, check_fix_targets)
 from .functions import check_cross_entropy, check_one_hot, check_sigmoid, check_softmax
 from .gradient_descent import check_gd_step, check_loss_and_grad
 from .initialisation import check_he
@@ -64,7 +74,9 @@ __all__ = ["CheckResult", "check_loss_and_grad", "check_gd_step",
            "check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
            "check_forward_backward", "check_he", "check_minibatches", "check_train_epoch", "check_momentum",
            "check_layer", "check_dropout", "check_adam", "check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool",
-           "check_batchnorm_forward", "check_batchnorm_backward"]
+           "check_batchnorm_forward", "check_batchnorm_backward",
+           "check_fix_scale_pixels", "check_fix_targets", "check_fix_softmax", "check_fix_init", "check_fix_batches",
+           "check_fix_output_grad", "check_fix_dead_units", "check_fix_best_lr"]
 
 # Every check takes ``strict=`` (``_core.strictable``): wrapped here, once, so that a new check needs nothing more.
 for _name in __all__:
