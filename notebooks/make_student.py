@@ -23,7 +23,10 @@ In a student copy:
   every later code cell that reads a name the piece defines, or a name defined or changed from one
   (followed statement by statement through the notebook, see ``follow``); a name rebound from elsewhere
   (``from nnlib import softmax``) is clean again; other outputs (data, pictures that use only nnlib) stay;
-- the checks stay: run on a stub, they say "not implemented yet".
+- the checks stay: run on a stub, they say "not implemented yet";
+- each "Check your understanding" question (``**Q1.** ...``) loses its folded answer (``<details><summary>Answer
+  </summary> ... </details>``) and gets an empty markdown cell under it, ``*Your answer:*``, with nbgrader's
+  metadata for a manually graded answer (grade id ``NN-qN``, 1 point); the course notebooks keep the answers.
 """
 from __future__ import annotations
 
@@ -39,6 +42,9 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+QUESTION = re.compile(r"\*\*Q(\d+)\.\*\*")                              # a question starts "**Q1.**"
+ANSWER = re.compile(r"\s*<details><summary>Answer</summary>.*?</details>", re.S)
+INTRO = (" before you open its answer.", ", in the cell below it.")       # the section's first line, reworded
 
 
 def blank(source: str) -> tuple[str, str]:
@@ -134,8 +140,39 @@ def follow(source: str, tainted: set, solution_lines=frozenset()) -> tuple[bool,
     return depends, tainted
 
 
-def student_copy(nb):
-    """The student version of a notebook (a new object; ``nb`` is not changed)."""
+def answer_cell(question, grade_id: str):
+    """The learner's empty answer under a question: for nbgrader, a manually graded answer worth 1 point."""
+    cell = nbformat.v4.new_markdown_cell("*Your answer:*", metadata={"nbgrader": {
+        "grade": True, "grade_id": grade_id, "locked": False, "points": 1, "schema_version": 3,
+        "solution": True, "task": False}})
+    if "id" in question:
+        cell.id = f"{question.id}-answer"[:64]    # stable, so that a rebuilt copy has the same bytes
+    else:
+        del cell["id"]                            # a notebook older than nbformat 4.5 has no cell ids
+    return cell
+
+
+def without_answers(cells, number: str = "") -> list:
+    """``cells`` with each question's folded answer replaced by an empty answer cell (cells are changed in place).
+
+    ``number`` ("03") prefixes the grade ids: ``03-q1``.
+    """
+    out = []
+    for cell in cells:
+        out.append(cell)
+        if cell.cell_type != "markdown":
+            continue
+        question = QUESTION.match(cell.source)
+        if question and ANSWER.search(cell.source):
+            cell.source = ANSWER.sub("", cell.source).rstrip()
+            out.append(answer_cell(cell, f"{number}-q{question[1]}" if number else f"q{question[1]}"))
+        elif cell.source.startswith("## Check your understanding"):
+            cell.source = cell.source.replace(*INTRO)
+    return out
+
+
+def student_copy(nb, number: str = ""):
+    """The student version of a notebook (a new object; ``nb`` is not changed); ``number``: its "NN"."""
     nb = copy.deepcopy(nb)
     cells, tainted, solutions = [], set(), []
     for cell in nb.cells:
@@ -152,7 +189,7 @@ def student_copy(nb):
                 cell.source = source
                 cell.outputs, cell.execution_count = [], None
         cells.append(cell)
-    nb.cells = cells
+    nb.cells = without_answers(cells, number)
     nb.metadata.pop("widgets", None)
     return nb, solutions
 
@@ -161,7 +198,7 @@ def build(notebooks, out_dir: Path) -> list[Path]:
     out_dir.mkdir(exist_ok=True)
     written = []
     for path in notebooks:
-        nb, _ = student_copy(nbformat.read(path, as_version=4))
+        nb, _ = student_copy(nbformat.read(path, as_version=4), path.name[:2])
         target = out_dir / path.name
         text = nbformat.writes(nb) + "\n"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
@@ -182,7 +219,7 @@ def main(argv=None) -> int:
     if args.check:
         stale = []
         for path in course_notebooks():
-            nb, _ = student_copy(nbformat.read(path, as_version=4))
+            nb, _ = student_copy(nbformat.read(path, as_version=4), path.name[:2])
             target = out_dir / path.name
             if not target.exists() or target.read_text(encoding="utf-8") != nbformat.writes(nb) + "\n":
                 stale.append(target.name)

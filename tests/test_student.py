@@ -128,6 +128,53 @@ def test_follow_cleans_a_rebound_name_and_taints_a_changed_container():
     assert not depends and tainted == {"k"}                           # nor is a comprehension's variable
 
 
+QUESTIONS = [
+    new_markdown_cell("## Check your understanding\n\nTry to answer each question in a few sentences before you "
+                      "open its answer."),
+    new_markdown_cell("**Q1.** Why subtract the row maximum?\n\n<details><summary>Answer</summary>\n\n"
+                      "Because $e^{1000}$ overflows.\n\n</details>"),
+    new_markdown_cell("**Q2.** Why a mean over the batch?\n\n<details><summary>Answer</summary>\n\n"
+                      "So that the learning rate does not depend on N.\n\n</details>"),
+]
+
+
+def test_a_student_copy_hides_the_answers_and_leaves_an_answer_cell_for_nbgrader(tmp_path):
+    course = course_notebook()
+    course.cells[6:6] = QUESTIONS                                      # before the exercise, as in the notebooks
+    before = nbformat.writes(course)
+    student, _ = make_student.student_copy(course, "03")
+    assert nbformat.writes(course) == before                          # the teacher's edition keeps its answers
+    nbformat.validate(student)
+    text = nbformat.writes(student)
+    assert "<details><summary>Answer" not in text and "overflows" not in text and "depend on N" not in text
+    assert "in a few sentences, in the cell below it." in text        # no answer to open any more
+    i = next(k for k, c in enumerate(student.cells) if c.source.startswith("**Q1.**"))
+    q1, a1, q2, a2 = student.cells[i:i + 4]
+    assert q1.source == "**Q1.** Why subtract the row maximum?" and q2.source == "**Q2.** Why a mean over the batch?"
+    for question, answer, n in ((q1, a1, 1), (q2, a2, 2)):
+        assert answer.cell_type == "markdown" and answer.source == "*Your answer:*"
+        assert answer.id == f"{question.id}-answer"                    # stable: a rebuilt copy has the same bytes
+        # nbgrader's "manually graded answer"
+        assert answer.metadata == {"nbgrader": {"grade": True, "grade_id": f"03-q{n}", "locked": False,
+                                                "points": 1, "schema_version": 3, "solution": True,
+                                                "task": False}}
+    assert make_student.student_copy(course, "03")[0] == student       # the same every time
+    # build() numbers the grade ids from the file name
+    (tmp_path / "course").mkdir()
+    nbformat.write(course, tmp_path / "course" / "07_softmax.ipynb")
+    written = make_student.build(make_student.course_notebooks(tmp_path / "course"), tmp_path / "student")
+    assert '"grade_id": "07-q2"' in written[0].read_text()
+
+
+def test_a_student_copy_keeps_the_nbgrader_metadata_of_pieces_and_checks():
+    course = course_notebook()
+    course.cells[2].metadata["nbgrader"] = {"grade_id": "01-softmax", "solution": True}
+    course.cells[3].metadata["nbgrader"] = {"grade_id": "01-softmax-check", "grade": True, "points": 1}
+    student, _ = make_student.student_copy(course)
+    assert [c.metadata["nbgrader"]["grade_id"] for c in student.cells if "nbgrader" in c.metadata] == \
+        ["01-softmax", "01-softmax-check"]
+
+
 @pytest.mark.skipif(not (ROOT / "notebooks" / "student").is_dir(), reason="no student copies built yet")
 def test_the_committed_student_copies_are_current():
     assert make_student.main(["--check"]) == 0
@@ -137,7 +184,7 @@ def test_the_committed_student_copies_are_current():
 STUDENT = ROOT / "notebooks" / "student"
 COURSE = make_student.course_notebooks()
 # The notebooks in which the learner writes a piece (00 and 09 have none: they read data and compare results).
-WITH_PIECES = ["01", "02", "03", "04", "05", "06", "07", "08", "10", "11", "12", "13", "14"]
+WITH_PIECES = ["01", "02", "03", "04", "05", "06", "07", "08", "10", "11", "12", "13", "14", "15"]
 needs_copies = pytest.mark.skipif(not STUDENT.is_dir(), reason="no student copies built yet")
 
 
@@ -217,3 +264,17 @@ def test_a_student_copy_stops_at_its_first_stub_and_every_check_says_not_impleme
                 checked += 1
     assert first_error is not None, f"{path.name} ran to the end without reaching a stub"
     assert checked >= 1
+
+
+@needs_copies
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.stem)
+def test_a_student_copy_has_no_answer_and_a_cell_for_each(path):
+    """The course notebook keeps its folded answers; its student copy has an empty answer cell in their place."""
+    questions = [c for c in nbformat.read(path, as_version=4).cells
+                 if c.cell_type == "markdown" and make_student.QUESTION.match(c.source)]
+    assert questions and all("<summary>Answer</summary>" in c.source for c in questions), path.name
+    student = _student(path)
+    assert "<summary>Answer</summary>" not in nbformat.writes(student), path.name
+    answers = [c for c in student.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith(
+        f"{path.name[:2]}-q")]
+    assert len(answers) == len(questions), path.name
