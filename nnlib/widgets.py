@@ -1,10 +1,14 @@
-"""Interactive tools for notebook 10, built from ipywidgets' core widgets only (7.x and 8.x).
+"""Interactive tools for notebook 10, built from ipywidgets' core widgets (7.x and 8.x), and anywidget for the canvas.
 
 - :class:`TestSetBrowser`: step through the test set, or jump to the next mistake; see the image,
   the ten probabilities as bars, the true label and the prediction.
 - :class:`TrainingPlayground`: choose hidden sizes, learning rate, momentum, batch size and epochs;
   train a small model and see its curves.
-- :class:`DigitPad`: draw a digit on a grid of toggle cells and see what the model predicts.
+- :class:`DigitPad`: draw a digit with the mouse, a pen or a finger on a canvas (a small anywidget widget
+  of our own, :class:`DrawingCanvas`; its JavaScript is ``nnlib/pad.js``) and see the 28x28 image the
+  network receives (preprocessed as MNIST was: :mod:`nnlib.drawing`), its ten probabilities and the pixels
+  that speak for its answer. Without anywidget it falls back, saying why, to a grid of toggle cells and an
+  upload of a PNG.
 
 Each class keeps its state in plain attributes and its widgets in ``.widget``, so the logic is
 tested without a browser; display one with ``display(tool.widget)`` or just ``tool`` as the last
@@ -18,12 +22,14 @@ import zlib
 
 import numpy as np
 
+from .drawing import read_image, render_strokes, saliency, to_mnist
 from .inputs import as_features, as_labels, positive_int
 from .networks import mlp
 from .optim import SGD, Momentum
 from .train import TrainingDiverged, fit
 
-__all__ = ["png_bytes", "center_digit", "TestSetBrowser", "TrainingPlayground", "DigitPad"]
+__all__ = ["png_bytes", "saliency_png", "center_digit", "TestSetBrowser", "TrainingPlayground", "DigitPad",
+           "canvas_class"]
 
 
 def _w():
@@ -42,15 +48,33 @@ def png_bytes(image, scale: int = 4, invert: bool = True) -> bytes:
         raise ValueError(f"image must be 2-D, got shape {img.shape}")
     if invert:
         img = 1 - img
-    img = np.kron(np.round(img * 255).astype(np.uint8), np.ones((scale, scale), dtype=np.uint8))
-    h, w = img.shape
-    raw = b"".join(b"\x00" + img[r].tobytes() for r in range(h))
+    return _png(np.round(img * 255).astype(np.uint8), scale)
+
+
+def _png(pixels, scale: int = 1) -> bytes:
+    """PNG bytes of uint8 pixels: (H, W) grey or (H, W, 3) colour, each pixel a scale x scale block."""
+    pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+    h, w = pixels.shape[:2]
+    colour = 2 if pixels.ndim == 3 else 0
+    raw = b"".join(b"\x00" + pixels[r].tobytes() for r in range(h))
 
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, colour, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def saliency_png(g, scale: int = 4) -> bytes:
+    """A gradient image (28, 28) as PNG: red where ink raises the score, blue where it lowers it, white at 0."""
+    g = np.asarray(g, dtype=np.float64).reshape(28, 28)
+    top = np.abs(g).max()
+    a = g / top if top > 0 else g
+    rgb = np.ones(g.shape + (3,))
+    rgb[..., 1] -= np.abs(a)                    # green goes for either sign
+    rgb[..., 2] -= np.clip(a, 0, None)          # red: positive
+    rgb[..., 0] -= np.clip(-a, 0, None)         # blue: negative
+    return _png(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8), scale)
 
 
 def center_digit(image) -> np.ndarray:
@@ -289,47 +313,250 @@ class TrainingPlayground(_Tool):
         return buf.getvalue()
 
 
-class DigitPad(_Tool):
-    """Draw a digit by switching cells of a grid on and off; the model's prediction follows.
+# -- the digit pad -------------------------------------------------------------------------------------
 
-    The grid has ``cells x cells`` toggles (14 by default, each covering 2x2 pixels); the drawing is
-    scaled to 28x28, softened like a pen stroke and centred, as MNIST's digits are.
+CANVAS_SIZE = 280     # the canvas, in pixels: ten times MNIST's 28
+PEN_WIDTH = 22.0      # the pen, in canvas pixels: about 2 pixels of MNIST's 20x20 box for a full-height digit
+_CANVAS_CLASSES = {}
+
+
+def canvas_class():
+    """The drawing canvas widget class, :class:`DrawingCanvas` (an ``anywidget.AnyWidget``).
+
+    Raises ImportError, saying what to do, where anywidget cannot be imported: :class:`DigitPad` then falls
+    back to its grid. The import is tried on every call (a learner may install anywidget meanwhile).
+    """
+    try:
+        import anywidget
+        import traitlets
+    except ImportError as err:
+        raise ImportError(f"the drawing canvas needs anywidget, which could not be imported ({err}). "
+                          f"Install it (pip install anywidget) and restart the kernel") from err
+    cls = _CANVAS_CLASSES.get(id(anywidget))
+    if cls is None:
+        from pathlib import Path
+
+        class DrawingCanvas(anywidget.AnyWidget):
+            """A square canvas to draw on with a mouse, a pen or a finger; ``strokes`` holds what is drawn:
+            a list of strokes, each a list of [x, y] points in canvas pixels (x right, y down)."""
+
+            _esm = (Path(__file__).parent / "pad.js").read_text(encoding="utf-8")
+            strokes = traitlets.List([]).tag(sync=True)
+            size = traitlets.Int(CANVAS_SIZE).tag(sync=True)
+            line_width = traitlets.Float(PEN_WIDTH).tag(sync=True)
+            rendered = traitlets.Bool(False).tag(sync=True)     # set by the browser once the canvas shows
+
+        cls = _CANVAS_CLASSES[id(anywidget)] = DrawingCanvas
+    return cls
+
+
+def _uploaded_bytes(value):
+    """The content of the last file in a FileUpload's value: ipywidgets 8 (a tuple of dicts with 'content')
+    or 7 (a dict of file names to dicts with 'content'); None if there is none."""
+    files = list(value.values()) if isinstance(value, dict) else list(value or ())
+    if not files:
+        return None
+    content = files[-1]["content"]
+    return content.tobytes() if isinstance(content, memoryview) else bytes(content)
+
+
+class DigitPad(_Tool):
+    """Draw a digit and see what the model sees: the 28x28 image it receives, its prediction, the ten
+    probabilities, and the pixels that speak for its answer (the gradient of the predicted class's score).
+
+    With ``anywidget`` installed the pad is a canvas to draw on with a mouse, a pen or a finger
+    (``canvas=None``, the default, or ``canvas=True``, which raises ImportError without anywidget). Each
+    stroke is rendered in Python and made into MNIST's format by :func:`nnlib.drawing.to_mnist`: the
+    bounding box fitted into 20x20, centred by its centre of mass in 28x28.
+
+    Without anywidget (or with ``canvas=False``) it is a grid of ``cells x cells`` toggles (14 by default,
+    each covering 2x2 pixels), scaled to 28x28, softened like a pen stroke and centred, with a line saying
+    why, and an upload of a PNG of a digit (a photo, a scan, a drawing from another program).
+
+    ``set_drawing(cells)`` sets the grid's cells (an (n, n) array; it works on a canvas pad too);
+    ``set_strokes(strokes)`` draws strokes as the canvas sends them; ``set_picture(image)`` shows a 2-D
+    image of any size (white ink on black in [0, 1]); ``image()`` is what the model receives.
     """
 
-    def __init__(self, model, cells: int = 14):
+    def __init__(self, model, cells: int = 14, canvas=None):
         cells = positive_int(cells, "cells")
         if 28 % cells:
             raise ValueError(f"cells must divide 28, got {cells}")
         _image_model(model, "DigitPad", n_out=10)
+        if canvas not in (None, True, False):
+            raise ValueError(f"canvas must be None (the canvas where anywidget can be imported, else the grid), "
+                             f"True or False; got {canvas!r}")
         w = _w()
         self.model, self.n = model, cells
-        size = f"{int(336 / cells)}px"
-        self.cells = [w.ToggleButton(value=False, layout=w.Layout(width=size, height=size, padding="0", margin="0"))
-                      for _ in range(cells * cells)]
-        for c in self.cells:
-            c.observe(self._on_toggle, names="value")
-        grid = w.GridBox(self.cells, layout=w.Layout(grid_template_columns=f"repeat({cells}, {size})",
-                                                     grid_template_rows=f"repeat({cells}, {size})",
-                                                     grid_gap="0px"))
+        self.canvas, self.reason = None, None
+        if canvas is not False:
+            try:
+                self.canvas = canvas_class()(size=CANVAS_SIZE, line_width=PEN_WIDTH)
+            except ImportError as err:
+                if canvas:
+                    raise
+                self.reason = str(err)
+        self.mode = "grid" if self.canvas is None else "canvas"
+        self._cells = np.zeros((cells, cells), dtype=np.float32)   # the grid's drawing (kept on a canvas pad too)
+        self._picture = None                                       # set_picture's image, white on black
+        self.source = None                                         # None, "cells", "strokes" or "picture"
+        self._hold = False
         self.clear_button = w.Button(description="clear", icon="eraser")
         self.clear_button.on_click(lambda _: self.clear())
         self.preview = w.Image(format="png", layout=w.Layout(width="112px", height="112px"))
+        self.seen = w.Image(format="png", layout=w.Layout(width="112px", height="112px"))
+        self.seen_label = w.HTML()
         self.label = w.HTML()
         self.bars, bar_box = _bars()
-        self.widget = w.HBox([grid, w.VBox([self.clear_button, self.preview, self.label, bar_box])])
-        self._hold = False
+        small = "<div style='font-size:11px;line-height:1.3'>{}</div>"
+        column = w.Layout(width="150px")
+        right = w.VBox([w.HBox([w.VBox([w.HTML(small.format("the network's input: 28 x 28, white on black")),
+                                        self.preview], layout=column),
+                                w.VBox([w.HTML(small.format("what it looks at")), self.seen], layout=column)]),
+                        self.seen_label, self.label, bar_box])
+        if self.canvas is not None:
+            self.cells = []
+            self.upload = None
+            self.note = w.HTML(small.format(
+                "No canvas above? This page cannot show anywidget's widgets yet: install anywidget "
+                "(pip install anywidget), reload the page and run the cell again; or use "
+                "<code>DigitPad(model, canvas=False)</code>, a grid of cells."))
+            self.canvas.observe(self._on_strokes, names="strokes")
+            self.canvas.observe(self._on_rendered, names="rendered")
+            self.widget = w.HBox([w.VBox([self.canvas, self.clear_button, self.note]), right])
+        else:
+            size = f"{int(336 / cells)}px"
+            self.cells = [w.ToggleButton(value=False, layout=w.Layout(width=size, height=size, padding="0",
+                                                                     margin="0"))
+                          for _ in range(cells * cells)]
+            for c in self.cells:
+                c.observe(self._on_toggle, names="value")
+            grid = w.GridBox(self.cells, layout=w.Layout(grid_template_columns=f"repeat({cells}, {size})",
+                                                         grid_template_rows=f"repeat({cells}, {size})",
+                                                         grid_gap="0px"))
+            self.upload = w.FileUpload(accept=".png,image/png", multiple=False, description="upload a PNG")
+            self.upload.observe(self._on_upload, names="value")
+            import html
+
+            why = ("the grid of cells, as asked (canvas=False)" if canvas is False
+                   else f"the grid of cells, because {html.escape(self.reason)}")
+            self.note = w.HTML(small.format(f"Drawing on {why}. Click cells to draw, or upload a PNG of a digit."))
+            self.widget = w.VBox([self.note, w.HBox([w.VBox([grid, w.HBox([self.clear_button, self.upload])]),
+                                                     right])])
         self.update()
+
+    # -- what the learner does ---------------------------------------------------------------------------
 
     def _on_toggle(self, change):
         change["owner"].button_style = "primary" if change["new"] else ""   # ink is dark blue
+        if self._hold:
+            return
+        self._cells = self._read_cells()
+        self.source = "cells" if self._cells.any() else None
         self.update()
 
-    def drawing(self) -> np.ndarray:
-        """The cells as an (n, n) array of 0s and 1s."""
+    def _on_strokes(self, change):
+        if self._hold:
+            return
+        self.source = "strokes" if change["new"] else None
+        self.update()
+
+    def _on_rendered(self, change):
+        if change["new"]:
+            self.note.layout.display = "none"         # the canvas shows: the note about a missing one goes
+
+    def _on_upload(self, change):
+        data = _uploaded_bytes(change["new"])
+        if data is None:
+            return
+        try:
+            picture = read_image(data)
+            if not picture.any():
+                raise ValueError("the image is empty (nothing darker, or lighter, than its paper)")
+            self.set_picture(picture)
+        except (TypeError, ValueError) as err:         # not a PNG, no ink: say so on the pad
+            self._error(f"could not use the upload: {err}")
+
+    def _read_cells(self):
         return np.array([c.value for c in self.cells], dtype=np.float32).reshape(self.n, self.n)
 
+    def drawing(self) -> np.ndarray:
+        """The grid's cells as an (n, n) array of 0s and 1s (set by clicks on the grid or by set_drawing)."""
+        return self._read_cells() if self.cells else self._cells.copy()
+
+    def set_drawing(self, cells):
+        """Set every cell of the grid from an (n, n) array of truthy values, updating once at the end.
+
+        On a canvas pad the canvas is cleared and the model sees the cells, as it would on the grid.
+        """
+        cells = np.asarray(cells).reshape(-1)
+        if cells.size != self.n * self.n:
+            raise ValueError(f"need {self.n * self.n} cells, got {cells.size}")
+        values = [bool(v) for v in cells]            # a value without a truth value fails before any cell changes
+        self._hold = True
+        try:
+            for c, v in zip(self.cells, values):
+                c.value = v
+            if self.canvas is not None:
+                self.canvas.strokes = []
+        finally:                                     # even if a cell's observer raised: the pad must not stay frozen
+            self._hold = False
+            self._cells = np.array(values, dtype=np.float32).reshape(self.n, self.n)
+            self.source = "cells" if any(values) else None
+            self.update()
+
+    def set_strokes(self, strokes):
+        """Draw ``strokes`` (lists of (x, y) points in canvas pixels, 0 to 280) as the canvas does.
+
+        On a canvas pad they appear on the canvas; on the grid pad they are shown as a picture.
+        """
+        ink = render_strokes(strokes, CANVAS_SIZE, PEN_WIDTH)          # checks the points
+        if self.canvas is None:
+            self.set_picture(ink)
+            return
+        self.canvas.strokes = [[[float(x), float(y)] for x, y in s] for s in strokes]
+        if not strokes:                              # no change event when it was empty already
+            self.source = None
+            self.update()
+
+    def set_picture(self, image):
+        """Show the model a drawing of any size: (H, W), white ink on black, values in [0, 1] (or uint8).
+
+        Checked first (:func:`nnlib.drawing.to_mnist`): a bad or empty image is an error and changes nothing.
+        """
+        to_mnist(image)
+        self._picture = np.array(image)
+        self._hold = True
+        try:
+            for c in self.cells:
+                c.value = False
+            if self.canvas is not None:
+                self.canvas.strokes = []
+        finally:
+            self._hold = False
+        self._cells[:] = 0
+        self.source = "picture"
+        self.update()
+
+    def clear(self):
+        """Clear the canvas or the grid, and the picture."""
+        self._picture = None
+        if self.canvas is not None:
+            self._hold = True
+            try:
+                self.canvas.strokes = []
+            finally:
+                self._hold = False
+        self.set_drawing(np.zeros(self.n * self.n))
+
+    # -- what the model sees -----------------------------------------------------------------------------
+
     def image(self) -> np.ndarray:
-        """The drawing as the model sees it: 28x28, softened, centred, values in [0, 1]."""
+        """The drawing as the model sees it: 28x28 float32 in [0, 1] (zeros when nothing is drawn)."""
+        if self.source == "strokes":
+            return to_mnist(render_strokes(self.canvas.strokes, CANVAS_SIZE, PEN_WIDTH)).reshape(28, 28)
+        if self.source == "picture":
+            return to_mnist(self._picture).reshape(28, 28)
         k = 28 // self.n
         img = np.kron(self.drawing(), np.ones((k, k), dtype=np.float32))
         padded = np.pad(img, 1)
@@ -337,33 +564,40 @@ class DigitPad(_Tool):
                    for dr, dc, wgt in [(0, 0, 1.0), (-1, 0, .25), (1, 0, .25), (0, -1, .25), (0, 1, .25)])
         return center_digit(np.clip(soft, 0, 1))
 
-    def set_drawing(self, cells):
-        """Set every cell from an (n, n) array of truthy values, updating once at the end."""
-        cells = np.asarray(cells).reshape(-1)
-        if cells.size != len(self.cells):
-            raise ValueError(f"need {len(self.cells)} cells, got {cells.size}")
-        values = [bool(v) for v in cells]            # a value without a truth value fails before any cell changes
-        self._hold = True
-        try:
-            for c, v in zip(self.cells, values):
-                c.value = v
-        finally:                                     # even if a cell's observer raised: the pad must not stay frozen
-            self._hold = False
-            self.update()
+    def _error(self, message):
+        import html
 
-    def clear(self):
-        self.set_drawing(np.zeros(len(self.cells)))
+        self.label.value = f"<span style='color:crimson'>{html.escape(str(message))}</span>"
 
     def update(self):
         if self._hold:
             return
-        img = self.image()
-        self.preview.value = png_bytes(img)
+        try:
+            img = self.image()
+        except ValueError as err:                    # strokes all outside the canvas, say
+            img, problem = np.zeros((28, 28), np.float32), err
+        else:
+            problem = None
+        self.preview.value = png_bytes(img, invert=False)      # as the network receives it: ink is 1, white
+        self.gradient = None
         if img.sum() == 0:
             self.probs = np.zeros(10)
-            self.label.value = "draw a digit on the grid"
+            self.label.value = f"draw a digit on the {'canvas' if self.canvas is not None else 'grid'}"
+            self.seen.value = saliency_png(np.zeros((28, 28)))
+            self.seen_label.value = ""
+            if problem is not None:
+                self._error(problem)
         else:
-            self.probs = self.model.predict_proba(img.reshape(1, 784).astype(np.float32))[0]
+            x = img.reshape(1, 784).astype(np.float32)
+            self.probs = self.model.predict_proba(x)[0]
             k = int(self.probs.argmax())
             self.label.value = f"<b>prediction: {k}</b> (p = {self.probs[k]:.2f})"
+            if hasattr(self.model, "layers"):
+                _, self.gradient = saliency(self.model, x[0])
+                self.seen.value = saliency_png(self.gradient)
+                self.seen_label.value = (f"<span style='font-size:11px'>the gradient of the score of {k}: "
+                                         f"ink on <span style='color:crimson'>red</span> pixels raises it, on "
+                                         f"<span style='color:royalblue'>blue</span> ones lowers it</span>")
+            else:
+                self.seen_label.value = "<span style='font-size:11px'>(only for an nnlib Model)</span>"
         _show_probs(self.bars, self.probs)

@@ -105,7 +105,7 @@ def test_playground_reports_bad_sizes_and_divergence(rng):
 
 def test_digit_pad_predicts_what_is_drawn(trained):
     model, X, y = trained
-    pad = DigitPad(model)
+    pad = DigitPad(model, canvas=False)
     assert "draw a digit" in pad.label.value and not any(b.value for b in pad.bars)
     drawing = np.zeros((14, 14))
     drawing[2:12, 1 + 5] = 1                               # a vertical stroke: cells cover 2x2 pixels
@@ -162,12 +162,13 @@ def _untrained(sizes=(784, 8, 10)):
 @pytest.mark.parametrize("cells", [0, -14, "14", 14.0, True, None])
 def test_digit_pad_needs_a_whole_number_of_cells(cells):
     with pytest.raises(ValueError, match=r"cells must be a positive integer, got"):
-        DigitPad(_untrained(), cells=cells)
+        DigitPad(_untrained(), cells=cells, canvas=False)
 
 
 def test_digit_pad_cells_must_divide_28():
     with pytest.raises(ValueError, match="cells must divide 28, got 5"):
         DigitPad(_untrained(), cells=5)
+    assert DigitPad(_untrained(), cells=7, canvas=False).drawing().shape == (7, 7)
     assert DigitPad(_untrained(), cells=7).drawing().shape == (7, 7)
 
 
@@ -203,7 +204,7 @@ def test_browser_says_how_to_pass_labels_of_shape_n_by_1(rng):
 
 
 def test_digit_pad_keeps_working_after_an_error_while_setting_the_drawing():
-    pad = DigitPad(_untrained())
+    pad = DigitPad(_untrained(), canvas=False)
 
     def broken(change):
         raise RuntimeError("an observer failed")
@@ -224,7 +225,7 @@ def test_digit_pad_refuses_a_bad_drawing_without_changing_the_cells():
         def __bool__(self):
             raise TypeError("no truth value")
 
-    pad = DigitPad(_untrained())
+    pad = DigitPad(_untrained(), canvas=False)
     drawing = np.zeros((14, 14), dtype=object)
     drawing[5, 3:9] = 1
     pad.set_drawing(drawing)
@@ -269,3 +270,161 @@ def test_next_mistake_walks_through_every_mistake_in_order(rng):
     browser.index_box.value = 4
     browser.mistake_button.click()
     assert browser.index == 11                               # after, not at
+
+
+# -- the digit pad's canvas (anywidget), and its fallback to the grid ---------------------------------
+
+from nnlib.drawing import render_strokes, saliency, to_mnist  # noqa: E402
+from nnlib.widgets import _uploaded_bytes  # noqa: E402
+
+SEVEN = [[[70, 50], [210, 50], [150, 250]]]               # a 7 in one stroke, canvas pixels
+
+
+def _canvas_pad(model=None):
+    pytest.importorskip("anywidget", reason="anywidget is not installed: the pad is a grid")
+    pad = DigitPad(model or _untrained())
+    assert pad.mode == "canvas" and pad.reason is None and type(pad.canvas).__name__ == "DrawingCanvas"
+    return pad
+
+
+def test_canvas_pad_predicts_from_the_strokes_the_browser_sends(trained):
+    model, _, _ = trained
+    pad = _canvas_pad(model)
+    assert "draw a digit on the canvas" in pad.label.value and pad.source is None and not pad.cells
+    assert pad.canvas.size == 280 and pad.canvas.line_width > 10 and pad.canvas._esm.count("pointerdown") == 1
+    pad.canvas.strokes = SEVEN                             # what pad.js does on pointerup
+    expected = to_mnist(render_strokes(SEVEN, 280, pad.canvas.line_width))
+    np.testing.assert_array_equal(pad.image().reshape(-1), expected)
+    np.testing.assert_allclose(pad.probs, model.predict_proba(expected[None])[0], atol=1e-6)
+    k = int(pad.probs.argmax())
+    assert f"prediction: {k}" in pad.label.value and pad.source == "strokes"
+    assert pad.preview.value[:4] == b"\x89PNG" and pad.seen.value[:4] == b"\x89PNG"
+    np.testing.assert_allclose(pad.gradient, saliency(model, expected)[1])
+    assert f"score of {k}" in pad.seen_label.value
+    pad.canvas.strokes = SEVEN + [[[140, 150]]]            # a second stroke, a dot
+    assert pad.source == "strokes" and len(pad.canvas.strokes) == 2
+    pad.clear_button.click()
+    assert pad.canvas.strokes == [] and "draw a digit on the canvas" in pad.label.value and pad.gradient is None
+    assert not any(b.value for b in pad.bars)
+
+
+def test_canvas_pad_hides_its_note_once_the_browser_shows_the_canvas():
+    pad = _canvas_pad()
+    assert "No canvas above?" in pad.note.value and pad.note.layout.display != "none"
+    pad.canvas.rendered = True                             # what pad.js sends when it has drawn the canvas
+    assert pad.note.layout.display == "none"
+
+
+def test_canvas_pad_keeps_the_grid_api_of_notebook_10():
+    """Notebook 10's exercise feeds 14x14 cells to DigitPad(model): a canvas pad gives the grid's image."""
+    model = _untrained()
+    seven = np.zeros((14, 14), dtype=int)
+    seven[2, 3:11] = 1
+    for r in range(3, 13):
+        seven[r, 10 - (r - 2) // 2] = 1
+    pad, grid = _canvas_pad(model), DigitPad(model, canvas=False)
+    pad.canvas.strokes = SEVEN
+    pad.set_drawing(seven)
+    grid.set_drawing(seven)
+    assert pad.canvas.strokes == [] and pad.source == "cells"
+    np.testing.assert_array_equal(pad.drawing(), seven)
+    np.testing.assert_array_equal(pad.image(), grid.image())
+    np.testing.assert_allclose(pad.probs, grid.probs)
+    pad.set_strokes(SEVEN)                                 # back to the canvas
+    assert pad.source == "strokes" and pad.canvas.strokes == [[[70.0, 50.0], [210.0, 50.0], [150.0, 250.0]]]
+    pad.clear()
+    assert pad.source is None and pad.drawing().sum() == 0 and pad.canvas.strokes == []
+
+
+def test_canvas_pad_says_when_the_strokes_miss_the_canvas():
+    pad = _canvas_pad()
+    pad.canvas.strokes = [[[-100, -100], [-50, -60]]]
+    assert "empty" in pad.label.value and "crimson" in pad.label.value and pad.probs.sum() == 0
+    with pytest.raises(ValueError, match=r"\(x, y\) pair"):
+        pad.set_strokes([[[1, 2, 3]]])
+
+
+def test_the_pad_falls_back_to_the_grid_when_anywidget_cannot_be_imported(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "anywidget", None)   # `import anywidget` now raises ImportError
+    pad = DigitPad(_untrained())
+    assert pad.mode == "grid" and pad.canvas is None and len(pad.cells) == 14 * 14
+    assert "needs anywidget" in pad.reason and "pip install anywidget" in pad.reason
+    assert "because the drawing canvas needs anywidget" in pad.note.value      # shown above the grid
+    assert pad.upload is not None and "draw a digit on the grid" in pad.label.value
+    with pytest.raises(ImportError, match="needs anywidget"):
+        DigitPad(_untrained(), canvas=True)
+    assert "as asked (canvas=False)" in DigitPad(_untrained(), canvas=False).note.value
+
+
+def test_the_pad_refuses_a_bad_canvas_argument():
+    with pytest.raises(ValueError, match="canvas must be None"):
+        DigitPad(_untrained(), canvas="yes")
+
+
+def _upload(widget, data, name="digit.png"):
+    """Set a FileUpload as the browser does when a user picks a file: ipywidgets 8 sets its value (a tuple of
+    dicts), 7 its metadata and data lists and then a counter, from which it makes its value (a dict)."""
+    import datetime
+
+    import ipywidgets
+
+    if int(ipywidgets.__version__.split(".")[0]) >= 8:
+        widget.value = ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
+                         "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},)
+    else:
+        widget.metadata = [{"name": name, "type": "image/png", "size": len(data), "lastModified": 0}]
+        widget.data = [data]
+        widget._counter += 1
+
+
+def test_uploaded_bytes_reads_both_ipywidgets_formats():
+    data = b"\x89PNG-and-more"
+    assert _uploaded_bytes(({"content": memoryview(data)},)) == data                 # ipywidgets 8
+    assert _uploaded_bytes({"a.png": {"metadata": {}, "content": data}}) == data     # ipywidgets 7
+    assert _uploaded_bytes(()) is None and _uploaded_bytes({}) is None
+
+
+def test_grid_pad_reads_an_uploaded_png(trained, mnist):
+    model, _, _ = trained
+    pad = DigitPad(model, canvas=False)
+    x = mnist.X_test[0]
+    _upload(pad.upload, png_bytes(x.reshape(28, 28), scale=6, invert=True))   # dark ink on white paper
+    assert pad.source == "picture" and "prediction:" in pad.label.value
+    assert np.corrcoef(pad.image().reshape(-1), x)[0, 1] > 0.9
+    pad.cells[30].value = True                              # a click on the grid: back to the cells
+    assert pad.source == "cells"
+    _upload(pad.upload, b"GIF89a not a png", name="cat.gif")
+    assert "could not use the upload: not a PNG" in pad.label.value and "crimson" in pad.label.value
+    _upload(pad.upload, png_bytes(np.zeros((28, 28))), name="blank.png")     # white paper, no ink
+    assert "could not use the upload: the image is empty" in pad.label.value
+
+
+def test_set_picture_and_set_strokes_on_the_grid_pad():
+    pad = DigitPad(_untrained(), canvas=False)
+    pad.set_strokes(SEVEN)
+    assert pad.source == "picture" and "prediction:" in pad.label.value
+    np.testing.assert_array_equal(pad.image().reshape(-1), to_mnist(render_strokes(SEVEN, 280, 22.0)))
+    with pytest.raises(ValueError, match="empty: draw something"):
+        pad.set_picture(np.zeros((50, 50)))
+    assert pad.source == "picture"                          # unchanged by the refused picture
+    pad.clear()
+    assert pad.source is None and "draw a digit on the grid" in pad.label.value
+
+
+def test_saliency_png_is_red_for_positive_blue_for_negative_white_at_zero():
+    import io
+
+    from matplotlib.image import imread
+
+    from nnlib.widgets import saliency_png
+
+    g = np.zeros((28, 28))
+    g[0, 0], g[0, 1] = 2.0, -1.0
+    img = imread(io.BytesIO(saliency_png(g, scale=1)), format="png")
+    assert img.shape == (28, 28, 3)
+    np.testing.assert_allclose(img[0, 0], [1, 0, 0])
+    np.testing.assert_allclose(img[0, 1], [0.5, 0.5, 1], atol=0.01)
+    np.testing.assert_allclose(img[5, 5], [1, 1, 1])
+    assert imread(io.BytesIO(saliency_png(np.zeros(784))), format="png").min() == 1   # no gradient: white
