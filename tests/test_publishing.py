@@ -89,3 +89,13 @@ def test_citation_names_the_version_and_the_address_of_the_course():
     assert f'repository-code: "{repository}"' in citation, "run python notebooks/course_url.py --url ..."
     for key in ("message:", "title:", "authors:", "license:"):
         assert re.search(rf"^{key}", citation, re.M), key
+
+
+def test_the_readmes_first_screen_holds_what_the_course_is_how_to_start_and_every_notebook():
+    """A newcomer sees, within the first 45 lines: what the course is, how to start, and the list of notebooks."""
+    first_screen = "\n".join((ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:45])
+    for needed in ("NumPy", "MNIST", "Colab", "Binder", 'pip install -e ".[dev]"', "jupyter lab notebooks/",
+                   "pytest --nbval", "notebooks/student/"):
+        assert needed in first_screen, needed
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        assert f"](notebooks/{path.name})" in first_screen, f"{path.name} is not in the README's first screen"
