@@ -121,15 +121,37 @@ def _clone_of_working_tree(dest: Path, tag: str) -> Path:
     return dest
 
 
+def _built(clone: Path, out: Path) -> dict:
+    """The sdist and the wheel of nnlib-course built from ``clone`` (``python -m build``), checked by twine."""
+    for tool in ("build", "twine"):
+        if importlib.util.find_spec(tool) is None:
+            _missing(f"{tool} is not installed (pip install -e '.[release]')")
+    _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(clone)], timeout=600,
+         env=_clean_env())
+    built = {"wheel": sorted(out.glob("nnlib_course-*.whl")), "sdist": sorted(out.glob("nnlib_course-*.tar.gz"))}
+    assert [len(v) for v in built.values()] == [1, 1], built
+    _run([sys.executable, "-m", "twine", "check", "--strict", *map(str, out.iterdir())], timeout=300)
+    return {kind: paths[0] for kind, paths in built.items()}
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("source", ["git", "wheel"])
 def test_case_c_colab_installs_the_release_into_a_fresh_environment(tmp_path, deps_without_nnlib, mnist,
-                                                                     monkeypatch):
+                                                                     monkeypatch, source):
+    """The setup cell installs from a git tag (as the badges do) or from the release's wheel (NNLIB_INSTALL_FROM
+    naming it), built with its sdist from the working tree and checked by twine, as the release workflow does."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     if shutil.which("git") is None:
         _missing("git is not installed")
     tag = f"v{VERSION}"
     clone = _clone_of_working_tree(tmp_path / "clone", tag)
+    if source == "wheel":
+        dist = _built(clone, tmp_path / "dist")
+        assert dist["wheel"].name == f"nnlib_course-{VERSION}-py3-none-any.whl"
+        install_from = str(dist["wheel"])
+    else:
+        install_from = f"git+file://{clone.as_posix()}@{tag}"
 
     # A fresh virtual environment (with pip, without nnlib), its packages as on Colab, and a stub google.colab.
     venv = tmp_path / "venv"
@@ -150,7 +172,7 @@ def test_case_c_colab_installs_the_release_into_a_fresh_environment(tmp_path, de
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Colab stand-in", "language": "python"}))
     for key, value in _clean_env(JUPYTER_PATH=str(tmp_path / "jupyter"),
-                                 NNLIB_INSTALL_FROM=f"git+file://{clone.as_posix()}@{tag}").items():
+                                 NNLIB_INSTALL_FROM=install_from).items():
         monkeypatch.setenv(key, value)
     for key in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV"):
         monkeypatch.delenv(key, raising=False)
@@ -168,7 +190,7 @@ def test_case_c_colab_installs_the_release_into_a_fresh_environment(tmp_path, de
                             resources={"metadata": {"path": str(work)}}).execute()
 
     setup_out = "".join(o.get("text", "") for o in nb.cells[0].outputs)
-    assert f"Installing nnlib from git+file://{clone.as_posix()}@{tag}" in setup_out
+    assert f"Installing nnlib from {install_from}" in setup_out
     assert not [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
     text = lambda cell: "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
     assert text(nb.cells[2]) == text(code[2]), "load_mnist in the fresh environment differs from the stored run"
@@ -178,3 +200,5 @@ def test_case_c_colab_installs_the_release_into_a_fresh_environment(tmp_path, de
     installed = Path(found["file"]).resolve()
     assert installed == (purelib / "nnlib" / "__init__.py").resolve(), "nnlib must come from the venv"
     assert ROOT not in installed.parents and clone not in installed.parents
+    for data in ("pad.js", "checks/__init__.py"):              # package data and the subpackage travel with it
+        assert (installed.parent / data).is_file(), f"{data} is missing from the installed nnlib"

@@ -36,7 +36,7 @@ def test_environment_yml_matches_pyproject():
     project = _pyproject()["project"]
     wanted = list(project["dependencies"])
     for name, extra in project["optional-dependencies"].items():
-        if name not in ("browser", "teacher"):   # a CI tool and the teacher's grader: not the learners' environment
+        if name not in ("browser", "teacher", "release"):   # CI's and the teacher's tools: not the learners'
             wanted += [r for r in extra if not r.startswith("nnlib")]
     conda = {_name(d): d.replace(" ", "") for d in _conda_deps()}
     for req in wanted:
