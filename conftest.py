@@ -8,6 +8,7 @@ variable from pytest. Run by hand, the same notebook only warns (see nnlib/expec
 (unless OPENBLAS_NUM_THREADS is set already), so that the workers do not fight over the cores. One thread is
 one of the environments the bands were measured in (notebooks/spread.py's `threads1`).
 """
+
 import os
 
 
@@ -15,9 +16,10 @@ def pytest_configure(config):
     os.environ.setdefault("NNLIB_STRICT_CHECKS", "1")
     if os.environ.get("PYTEST_XDIST_WORKER") and "OPENBLAS_NUM_THREADS" not in os.environ:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = "1"          # for the notebooks' kernels and other processes started from here
-        try:                               # and for this process, whose NumPy a plugin may have loaded already
+            os.environ[var] = "1"  # for the notebooks' kernels and other processes started from here
+        try:  # and for this process, whose NumPy a plugin may have loaded already
             from threadpoolctl import threadpool_limits
+
             threadpool_limits(1)
         except ImportError:
             pass

@@ -24,12 +24,13 @@ machine's times), it times:
 
 It prints seconds per epoch for each, and the ratios nnlib / PyTorch and nnlib / floor. ``--long`` trains
 longer instead, with augmentation (``nnlib.random_shift``: each training image moved up to 2 pixels) and the
-learning rate on a cosine schedule over ``--epochs``, nnlib and PyTorch alike, within a time limit, and reports validation and test accuracy. ``--smoke`` runs it all on a
-small fake data set in a second or two (``tests/test_benchmark.py``).
+learning rate on a cosine schedule over ``--epochs``, nnlib and PyTorch alike, within a time limit, and reports
+validation and test accuracy. ``--smoke`` runs it all on a small fake data set in a second or two (``tests/test_benchmark.py``).
 
     python benchmarks/train_cnn.py [--epochs 3] [--threads N] [--no-torch]     # timing
     python benchmarks/train_cnn.py --long [--epochs 15] [--time-limit 600]     # accuracy
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,6 +54,7 @@ SIDE, CLASSES = 28, 10
 
 
 # -- the network ------------------------------------------------------------------------------------
+
 
 def layer_shapes(channels=CHANNELS, kernel=KERNEL, side=SIDE):
     """[(C_in, F, H) of each convolution (H: its input's side)], and the flattened width before the Linear layer."""
@@ -99,7 +101,7 @@ def torch_cnn(channels=CHANNELS, kernel=KERNEL, seed=0, hidden=HIDDEN):
         layers += [torch.nn.Linear(w[i], w[i + 1])] + ([torch.nn.ReLU()] if i < len(w) - 2 else [])
     model = torch.nn.Sequential(*layers)
     for m in model:
-        if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):      # He normal, fan-in, zero bias: nnlib's "he"
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):  # He normal, fan-in, zero bias: nnlib's "he"
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             torch.nn.init.zeros_(m.bias)
     return model
@@ -107,13 +109,15 @@ def torch_cnn(channels=CHANNELS, kernel=KERNEL, seed=0, hidden=HIDDEN):
 
 # -- the data ---------------------------------------------------------------------------------------
 
+
 class Data:
     """Images (N, 1, 28, 28) float32 in [0, 1] and int64 labels: train, validation, test."""
 
     def __init__(self, X_train, y_train, X_val, y_val, X_test, y_test):
         shape = (-1, 1, SIDE, SIDE)
-        self.X_train, self.X_val, self.X_test = (np.ascontiguousarray(X.reshape(shape), dtype=np.float32)
-                                                 for X in (X_train, X_val, X_test))
+        self.X_train, self.X_val, self.X_test = (
+            np.ascontiguousarray(X.reshape(shape), dtype=np.float32) for X in (X_train, X_val, X_test)
+        )
         self.y_train, self.y_val, self.y_test = (np.asarray(y, dtype=np.int64) for y in (y_train, y_val, y_test))
 
 
@@ -131,9 +135,12 @@ def fake(seed=0, n=300):
 
 # -- what is timed ------------------------------------------------------------------------------------
 
+
 def _accuracy_line(predict, data):
-    return (f"validation accuracy {np.mean(predict(data.X_val) == data.y_val):.2%}, "
-            f"test accuracy {np.mean(predict(data.X_test) == data.y_test):.2%}")
+    return (
+        f"validation accuracy {np.mean(predict(data.X_val) == data.y_val):.2%}, "
+        f"test accuracy {np.mean(predict(data.X_test) == data.y_test):.2%}"
+    )
 
 
 def nnlib_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, augment=None, lr_at=None):
@@ -147,8 +154,9 @@ def nnlib_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, a
         done[0] += 1
         if lr_at is not None:
             opt.lr = lr_at(done[0])
-        nnlib.fit(model, data.X_train, data.y_train, opt, epochs=1, batch_size=BATCH, rng=rng, verbose=False,
-                  augment=augment)
+        nnlib.fit(
+            model, data.X_train, data.y_train, opt, epochs=1, batch_size=BATCH, rng=rng, verbose=False, augment=augment
+        )
 
     epoch.model = model
     return epoch, lambda: _accuracy_line(lambda X: model.predict(X, batch_size=1000), data)
@@ -171,7 +179,7 @@ def torch_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, a
         if lr_at is not None:
             for group in opt.param_groups:
                 group["lr"] = lr_at(done[0])
-        for Xb, yb in nnlib.minibatches(data.X_train, data.y_train, BATCH, rng):     # the same batching as fit's
+        for Xb, yb in nnlib.minibatches(data.X_train, data.y_train, BATCH, rng):  # the same batching as fit's
             if augment is not None:
                 Xb = augment(Xb, rng)
             opt.zero_grad(set_to_none=True)
@@ -180,8 +188,9 @@ def torch_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN, a
 
     def predict(X):
         with torch.no_grad():
-            return np.concatenate([model(torch.from_numpy(X[i:i + 1000])).argmax(1).numpy()
-                                   for i in range(0, len(X), 1000)])
+            return np.concatenate(
+                [model(torch.from_numpy(X[i : i + 1000])).argmax(1).numpy() for i in range(0, len(X), 1000)]
+            )
 
     epoch.model = model
     return epoch, lambda: _accuracy_line(predict, data)
@@ -198,32 +207,39 @@ def floor_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN):
     W_lin = [rng.standard_normal((w[i], w[i + 1]), dtype=np.float32) for i in range(len(w) - 1)]
     sizes = sorted({len(xb) for xb, _ in nnlib.minibatches(data.X_train, data.y_train, BATCH, None, shuffle=False)})
     bufs = {}
-    for n in sizes:                                                  # 128, and the last batch's size
+    for n in sizes:  # 128, and the last batch's size
         bufs[n] = {
             "cols": [rng.random((n, k, p), dtype=np.float32) for k, p in zip(K, P)],
             "out": [np.empty((n, f, p), np.float32) for (_, f, _), p in zip(shapes, P)],
             "d": [rng.standard_normal((n, f, p), dtype=np.float32) for (_, f, _), p in zip(shapes, P)],
             "dWn": [np.empty((n, f, k), np.float32) for (_, f, _), k in zip(shapes, K)],
             "dcols": [np.empty((n, k, p), np.float32) for k, p in zip(K, P)],
-            "A": [rng.random((n, k), dtype=np.float32) for k in w],       # each Linear layer's input and output
+            "A": [rng.random((n, k), dtype=np.float32) for k in w],  # each Linear layer's input and output
             "dZ": [rng.standard_normal((n, k), dtype=np.float32) for k in w],
             "dW": [np.empty(Wl.shape, np.float32) for Wl in W_lin],
         }
     n_batches = [len(xb) for xb, _ in nnlib.minibatches(data.X_train, data.y_train, BATCH, None, shuffle=False)]
-    flops = sum(2 * n * (sum(f * k * p * (3 if i else 2) for i, ((_, f, _), k, p) in enumerate(zip(shapes, K, P)))
-                         + 3 * sum(Wl.size for Wl in W_lin)) for n in n_batches)
+    flops = sum(
+        2
+        * n
+        * (
+            sum(f * k * p * (3 if i else 2) for i, ((_, f, _), k, p) in enumerate(zip(shapes, K, P)))
+            + 3 * sum(Wl.size for Wl in W_lin)
+        )
+        for n in n_batches
+    )
 
     def epoch():
         for n in n_batches:
             b = bufs[n]
-            for l in range(len(W)):                                  # forward: W_row @ cols
+            for l in range(len(W)):  # forward: W_row @ cols
                 np.matmul(W[l], b["cols"][l], out=b["out"][l])
-            for l, Wl in enumerate(W_lin):                           # the Linear layers: Z = A @ W
+            for l, Wl in enumerate(W_lin):  # the Linear layers: Z = A @ W
                 np.matmul(b["A"][l], Wl, out=b["A"][l + 1])
-            for l in range(len(W_lin) - 1, -1, -1):                  # backward: each Linear layer's dW and dA
+            for l in range(len(W_lin) - 1, -1, -1):  # backward: each Linear layer's dW and dA
                 np.matmul(b["A"][l].T, b["dZ"][l + 1], out=b["dW"][l])
                 np.matmul(b["dZ"][l + 1], W_lin[l].T, out=b["dZ"][l])
-            for l in range(len(W) - 1, -1, -1):                      # then each convolution's dW, and dcols
+            for l in range(len(W) - 1, -1, -1):  # then each convolution's dW, and dcols
                 np.matmul(b["d"][l], b["cols"][l].transpose(0, 2, 1), out=b["dWn"][l])
                 if l:
                     np.matmul(W[l].T, b["d"][l], out=b["dcols"][l])
@@ -233,6 +249,7 @@ def floor_trainer(data, seed, channels=CHANNELS, kernel=KERNEL, hidden=HIDDEN):
 
 # -- the report ---------------------------------------------------------------------------------------
 
+
 def _time(runs, epochs, limit=None):
     """Seconds of each epoch of each run, alternating runs epoch by epoch (the order rotating); stops early
     (after a whole round) once ``limit`` seconds have passed."""
@@ -240,7 +257,7 @@ def _time(runs, epochs, limit=None):
     times = {name: [] for name in names}
     start = time.perf_counter()
     for e in range(epochs):
-        for name in names[e % len(names):] + names[:e % len(names)]:
+        for name in names[e % len(names) :] + names[: e % len(names)]:
             t0 = time.perf_counter()
             runs[name][0]()
             times[name].append(time.perf_counter() - t0)
@@ -254,15 +271,26 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--epochs", type=int, default=None, help="epochs (default 3; with --long 15; with --smoke 2)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=None,
-                    help="BLAS and PyTorch threads (default: the cores this process may use)")
-    ap.add_argument("--channels", type=int, nargs="+", default=list(CHANNELS),
-                    help="output channels of each convolution (default 16 32)")
-    ap.add_argument("--hidden", type=int, default=HIDDEN, help="hidden Linear units after Flatten (default 128; 0: none)")
+    ap.add_argument(
+        "--threads", type=int, default=None, help="BLAS and PyTorch threads (default: the cores this process may use)"
+    )
+    ap.add_argument(
+        "--channels",
+        type=int,
+        nargs="+",
+        default=list(CHANNELS),
+        help="output channels of each convolution (default 16 32)",
+    )
+    ap.add_argument(
+        "--hidden", type=int, default=HIDDEN, help="hidden Linear units after Flatten (default 128; 0: none)"
+    )
     ap.add_argument("--kernel", type=int, default=KERNEL, help="kernel side, odd (default 3; padding kernel // 2)")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
-    ap.add_argument("--long", action="store_true",
-                    help="train longer with augmentation (random shifts) and report accuracy, not the floor")
+    ap.add_argument(
+        "--long",
+        action="store_true",
+        help="train longer with augmentation (random shifts) and report accuracy, not the floor",
+    )
     ap.add_argument("--time-limit", type=float, default=600.0, help="with --long: stop after this many seconds")
     ap.add_argument("--smoke", action="store_true", help="a small fake data set, to check that the script runs")
     args = ap.parse_args(argv)
@@ -287,7 +315,7 @@ def main(argv=None):
         ap.error(str(err))
     data = fake(args.seed) if args.smoke else mnist(args.seed)
     augment = (lambda X, rng: nnlib.random_shift(X, rng, max_shift=2)) if args.long else None
-    lr_at = nnlib.cosine_schedule(LR, epochs) if args.long else None     # --long: lr falls from LR to 0 over the run
+    lr_at = nnlib.cosine_schedule(LR, epochs) if args.long else None  # --long: lr falls from LR to 0 over the run
     if args.hidden < 0:
         ap.error(f"--hidden must be 0 or more, got {args.hidden}")
     net = dict(channels=tuple(args.channels), kernel=args.kernel, hidden=args.hidden)
@@ -299,8 +327,10 @@ def main(argv=None):
             import torch
         except ImportError:
             torch = None
-            print("PyTorch is not installed, so it is left out (pip install torch==2.13.0, a CPU build; it is not "
-                  "a dependency of nnlib)")
+            print(
+                "PyTorch is not installed, so it is left out (pip install torch==2.13.0, a CPU build; it is not "
+                "a dependency of nnlib)"
+            )
         if torch is not None:
             torch.set_num_threads(threads)
             print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
@@ -308,22 +338,30 @@ def main(argv=None):
     if not args.long:
         runs["floor"] = floor_trainer(data, args.seed, **net)
     print(f"{runs['nnlib'][0].model!r}")
-    print(f"batch {BATCH}, lr {LR}, EMA momentum {BETA}, {epochs} epochs, {len(data.X_train)} training images"
-          + (", shifted at random by up to 2 pixels, lr on a cosine schedule from 0.5 to 0" if args.long else ""))
+    print(
+        f"batch {BATCH}, lr {LR}, EMA momentum {BETA}, {epochs} epochs, {len(data.X_train)} training images"
+        + (", shifted at random by up to 2 pixels, lr on a cosine schedule from 0.5 to 0" if args.long else "")
+    )
 
     times = _time(runs, epochs, args.time_limit if args.long else None)
     med = {name: statistics.median(t) for name, t in times.items()}
     for name in runs:
         t = times[name]
-        print(f"{name:>6}: {med[name]:.3f} s/epoch (median of {len(t)}; min {min(t):.3f}, max {max(t):.3f}), "
-              f"total {sum(t):.1f} s, {runs[name][1]()}")
+        print(
+            f"{name:>6}: {med[name]:.3f} s/epoch (median of {len(t)}; min {min(t):.3f}, max {max(t):.3f}), "
+            f"total {sum(t):.1f} s, {runs[name][1]()}"
+        )
     best = {name: min(t) for name, t in times.items()}
     if "torch" in med:
-        print(f"nnlib / PyTorch (time per epoch, 1.0: as fast; the target is at most 2): "
-              f"{med['nnlib'] / med['torch']:.2f}x (medians), {best['nnlib'] / best['torch']:.2f}x (fastest epochs)")
+        print(
+            f"nnlib / PyTorch (time per epoch, 1.0: as fast; the target is at most 2): "
+            f"{med['nnlib'] / med['torch']:.2f}x (medians), {best['nnlib'] / best['torch']:.2f}x (fastest epochs)"
+        )
     if "floor" in med:
-        print(f"nnlib / floor (time per epoch, 1.0 is the floor): {med['nnlib'] / med['floor']:.2f}x (medians), "
-              f"{best['nnlib'] / best['floor']:.2f}x (fastest epochs)")
+        print(
+            f"nnlib / floor (time per epoch, 1.0 is the floor): {med['nnlib'] / med['floor']:.2f}x (medians), "
+            f"{best['nnlib'] / best['floor']:.2f}x (fastest epochs)"
+        )
     return med
 
 

@@ -18,17 +18,37 @@ Each module holds one idea, in the order the notebooks build them:
 - ``expect``: checking a measured result (an accuracy, a rel_error) against a stated tolerance
 - ``checks``: self-checks of the pieces a learner writes (``check_softmax(my_softmax)``), with hints
 """
+
 from . import checks, conv, download, expect, gradcheck, init, inputs, losses, networks, plots
 from .data import load_mnist, minibatches, random_shift, read_idx, read_mnist_csv, train_val_split
 from .download import ChecksumError, MNISTNotFoundError
 from .expect import ExpectationFailed, expect_below, expect_between, expect_near
-from .functional import (accuracy, cross_entropy, one_hot, relu, relu_grad, sigmoid, sigmoid_grad, softmax,
-                         softmax_cross_entropy)
+from .functional import (
+    accuracy,
+    cross_entropy,
+    one_hot,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    softmax,
+    softmax_cross_entropy,
+)
 from .gradcheck import gradcheck_layer, gradcheck_model, numerical_gradient, rel_error
 from .io import load_model, load_params, save_model
 from .conv import Conv2D, Flatten, MaxPool2D
-from .layers import (BatchNorm, Dropout, Layer, Linear, LossLayer, MeanSquaredError, Model, ReLU, Sigmoid,
-                     SoftmaxCrossEntropy)
+from .layers import (
+    BatchNorm,
+    Dropout,
+    Layer,
+    Linear,
+    LossLayer,
+    MeanSquaredError,
+    Model,
+    ReLU,
+    Sigmoid,
+    SoftmaxCrossEntropy,
+)
 from .losses import cross_entropy_with_logits, mean_squared_error
 from .metrics import confusion_matrix, most_confident_mistakes, per_class_accuracy
 from .networks import PerExampleNetwork, mlp

@@ -17,6 +17,7 @@ gradients back onto the pixels they came from.
 The three classes are subclasses of :class:`nnlib.layers.Layer`: defining them registers them, so a
 ``Model`` that holds them saves and loads (importing this module is enough).
 """
+
 from __future__ import annotations
 
 import math
@@ -34,6 +35,7 @@ __all__ = ["Conv2D", "MaxPool2D", "Flatten", "im2col", "col2im", "conv_output_si
 
 # -- the pieces: sizes, padding, im2col, col2im ------------------------------------------------------
 
+
 def conv_output_size(n: int, k: int, stride: int = 1, pad: int = 0) -> int:
     """How many positions a window of ``k`` pixels takes along ``n`` pixels padded by ``pad`` on each side,
     moving ``stride`` pixels at a time: ``(n + 2 * pad - k) // stride + 1`` (0 or less: the window does not fit)."""
@@ -50,7 +52,7 @@ def pad_images(X, pad: int) -> np.ndarray:
         return X
     N, C, H, W = X.shape
     Xp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=X.dtype)
-    Xp[:, :, pad:pad + H, pad:pad + W] = X
+    Xp[:, :, pad : pad + H, pad : pad + W] = X
     return Xp
 
 
@@ -78,8 +80,9 @@ def im2col(X, kh: int, kw: int, stride: int = 1, pad: int = 0) -> np.ndarray:
         raise ValueError(f"a {kh}x{kw} window does not fit in a {H}x{W} image padded by {pad}")
     Xp = np.ascontiguousarray(pad_images(X, pad))
     sN, sC, sH, sW = Xp.strides
-    windows = as_strided(Xp, shape=(N, C, kh, kw, H_out, W_out),
-                         strides=(sN, sC, sH, sW, sH * stride, sW * stride), writeable=False)
+    windows = as_strided(
+        Xp, shape=(N, C, kh, kw, H_out, W_out), strides=(sN, sC, sH, sW, sH * stride, sW * stride), writeable=False
+    )
     return windows.reshape(N, C * kh * kw, H_out * W_out)
 
 
@@ -101,11 +104,12 @@ def col2im(dcols, X_shape, kh: int, kw: int, stride: int = 1, pad: int = 0) -> n
     dXp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dcols.dtype)
     for a in range(kh):
         for e in range(kw):
-            dXp[:, :, a:a + stride * H_out:stride, e:e + stride * W_out:stride] += d[:, :, a, e]
-    return dXp[:, :, pad:pad + H, pad:pad + W] if pad else dXp
+            dXp[:, :, a : a + stride * H_out : stride, e : e + stride * W_out : stride] += d[:, :, a, e]
+    return dXp[:, :, pad : pad + H, pad : pad + W] if pad else dXp
 
 
 # -- checking what a layer is given ------------------------------------------------------------------
+
 
 def _pair(value, name: str) -> tuple:
     """An int k as (k, k), or a pair (kh, kw) of positive ints, as a tuple."""
@@ -127,8 +131,9 @@ def _images(layer, X, channels=None):
         raise TypeError(f"{layer!r} takes a NumPy array of images (N, C, H, W), got {type(X).__name__}")
     if X.ndim != 4 or (channels is not None and X.shape[1] != channels):
         want = f"(N, {channels}, H, W)" if channels is not None else "(N, C, H, W)"
-        hint = (" (MNIST as (N, 784) or (N, 28, 28): reshape it with X.reshape(-1, 1, 28, 28))"
-                if X.ndim in (2, 3) else "")
+        hint = (
+            " (MNIST as (N, 784) or (N, 28, 28): reshape it with X.reshape(-1, 1, 28, 28))" if X.ndim in (2, 3) else ""
+        )
         raise ValueError(f"{layer!r} takes images of shape {want}, got {X.shape}{hint}")
     if not np.issubdtype(X.dtype, np.floating):
         raise TypeError(f"{layer!r} takes float images, got dtype {X.dtype} (X.astype(np.float32))")
@@ -144,6 +149,7 @@ def _image_shape(layer, in_shape, channels=None) -> tuple:
 
 
 # -- the layers ----------------------------------------------------------------------------------------
+
 
 class Conv2D(Layer):
     """2-D convolution (cross-correlation): X (N, C, H, W) -> out (N, F, H_out, W_out).
@@ -172,8 +178,17 @@ class Conv2D(Layer):
         dX    = col2im(dcols, X.shape, ...)              # (N, C, H, W)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride: int = 1, padding: int = 0,
-                 init: str = "he", rng=None, dtype=None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride: int = 1,
+        padding: int = 0,
+        init: str = "he",
+        rng=None,
+        dtype=None,
+    ):
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels")
         self.out_channels = positive_int(out_channels, "out_channels")
@@ -188,15 +203,28 @@ class Conv2D(Layer):
     def reset(self, rng):
         """Draw fresh parameters with this layer's init scheme (fan_in C*kh*kw, fan_out F*kh*kw)."""
         (kh, kw), C, F = self.kernel_size, self.in_channels, self.out_channels
-        W, b = init_weights(self.init, (F, C, kh, kw), rng, fan_in=C * kh * kw, fan_out=F * kh * kw, n_bias=F,
-                            dtype=self.dtype or np.float32)
+        W, b = init_weights(
+            self.init,
+            (F, C, kh, kw),
+            rng,
+            fan_in=C * kh * kw,
+            fan_out=F * kh * kw,
+            n_bias=F,
+            dtype=self.dtype or np.float32,
+        )
         self.params = {"W": W, "b": b}
 
     def spec(self):
         kh, kw = self.kernel_size
-        return {"type": "Conv2D", "in_channels": self.in_channels, "out_channels": self.out_channels,
-                "kernel_size": kh if kh == kw else [kh, kw], "stride": self.stride, "padding": self.padding,
-                "init": self.init}
+        return {
+            "type": "Conv2D",
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": kh if kh == kw else [kh, kw],
+            "stride": self.stride,
+            "padding": self.padding,
+            "init": self.init,
+        }
 
     def output_shape(self, in_shape: tuple) -> tuple:
         """(C, H, W) -> (F, H_out, W_out); a ValueError if C differs or the kernel does not fit."""
@@ -212,13 +240,15 @@ class Conv2D(Layer):
         X = _images(self, X, self.in_channels)
         W, b = self.params["W"], self.params["b"]
         if X.dtype != W.dtype:
-            raise TypeError(f"{self!r} has {W.dtype} weights but X is {X.dtype}: cast X (X.astype(np.{W.dtype})), "
-                            f"or create the layer with dtype=np.{X.dtype}")
+            raise TypeError(
+                f"{self!r} has {W.dtype} weights but X is {X.dtype}: cast X (X.astype(np.{W.dtype})), "
+                f"or create the layer with dtype=np.{X.dtype}"
+            )
         N = len(X)
         F, (kh, kw) = self.out_channels, self.kernel_size
         _, H_out, W_out = self.output_shape(X.shape[1:])
-        cols = im2col(X, kh, kw, self.stride, self.padding)        # (N, C*kh*kw, H_out*W_out)
-        out = W.reshape(F, -1) @ cols                               # (N, F, H_out*W_out)
+        cols = im2col(X, kh, kw, self.stride, self.padding)  # (N, C*kh*kw, H_out*W_out)
+        out = W.reshape(F, -1) @ cols  # (N, F, H_out*W_out)
         out += b[:, None]
         return out.reshape(N, F, H_out, W_out), (X.shape, cols)
 
@@ -227,12 +257,12 @@ class Conv2D(Layer):
         X_shape, cols = cache
         W = self.params["W"]
         N, F = dout.shape[:2]
-        d = dout.reshape(N, F, -1)                                  # (N, F, H_out*W_out)
-        dW = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)      # sum over n of d[n] @ cols[n].T: (F, C*kh*kw)
+        d = dout.reshape(N, F, -1)  # (N, F, H_out*W_out)
+        dW = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)  # sum over n of d[n] @ cols[n].T: (F, C*kh*kw)
         self.grads = {"W": dW.reshape(W.shape), "b": d.sum(axis=(0, 2))}
         if not need_dX:
             return None
-        dcols = W.reshape(F, -1).T @ d                              # (N, C*kh*kw, H_out*W_out)
+        dcols = W.reshape(F, -1).T @ d  # (N, C*kh*kw, H_out*W_out)
         return col2im(dcols, X_shape, *self.kernel_size, self.stride, self.padding)
 
 
@@ -268,7 +298,7 @@ class MaxPool2D(Layer):
         slice (a, e)[n, c, i, j] = X[n, c, i*k + a, j*k + e], each (N, C, H_out, W_out)."""
         k = self.size
         H_out, W_out = X.shape[2] // k, X.shape[3] // k
-        return [(np.s_[:, :, a:a + k * H_out:k, e:e + k * W_out:k]) for a in range(k) for e in range(k)]
+        return [(np.s_[:, :, a : a + k * H_out : k, e : e + k * W_out : k]) for a in range(k) for e in range(k)]
 
     def forward(self, X, training: bool = False):
         """X (N, C, H, W) -> out (N, C, H_out, W_out); the cache is (X, out)."""
@@ -286,10 +316,10 @@ class MaxPool2D(Layer):
             return None
         X, out = cache
         dX = np.zeros_like(X, dtype=dout.dtype)
-        free = np.ones(out.shape, dtype=bool)           # windows whose max has not been found yet
+        free = np.ones(out.shape, dtype=bool)  # windows whose max has not been found yet
         for window in self._windows(X):
             is_max = X[window] == out
-            is_max &= free                              # a tie: an earlier offset already took it
+            is_max &= free  # a tie: an earlier offset already took it
             np.multiply(dout, is_max, out=dX[window])
             free &= ~is_max
         return dX

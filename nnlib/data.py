@@ -5,6 +5,7 @@
 scaled to [0, 1] as float32. Where the files come from is described in
 :mod:`nnlib.download`.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -17,8 +18,16 @@ from .download import find_or_download
 from .functional import one_hot as _one_hot
 from .init import as_rng
 
-__all__ = ["MNIST", "read_idx", "write_idx", "load_mnist", "train_val_split", "minibatches", "read_mnist_csv",
-           "random_shift"]
+__all__ = [
+    "MNIST",
+    "read_idx",
+    "write_idx",
+    "load_mnist",
+    "train_val_split",
+    "minibatches",
+    "read_mnist_csv",
+    "random_shift",
+]
 
 # IDX type codes -> big-endian NumPy dtypes.
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -48,8 +57,10 @@ def read_idx(path) -> np.ndarray:
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = header + int(np.prod(shape)) * dtype.itemsize
     if len(raw) != expected:
-        raise ValueError(f"{path}: header promises shape {shape} ({expected} bytes) but the file has "
-                         f"{len(raw)} bytes; it is truncated or corrupt")
+        raise ValueError(
+            f"{path}: header promises shape {shape} ({expected} bytes) but the file has "
+            f"{len(raw)} bytes; it is truncated or corrupt"
+        )
     data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
 
@@ -60,8 +71,11 @@ def write_idx(path, array, compress: bool | None = None):
     code = {np.dtype(v).newbyteorder("="): k for k, v in _IDX_TYPES.items()}.get(array.dtype)
     if code is None:
         raise ValueError(f"IDX cannot store dtype {array.dtype}")
-    body = (bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">i4").tobytes()
-            + array.astype(array.dtype.newbyteorder(">")).tobytes())
+    body = (
+        bytes([0, 0, code, array.ndim])
+        + np.asarray(array.shape, ">i4").tobytes()
+        + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    )
     if compress or (compress is None and path.suffix == ".gz"):
         body = gzip.compress(body, mtime=0)
     path.write_bytes(body)
@@ -78,8 +92,15 @@ _RAW_CACHE: dict = {}
 
 
 def _load_raw(data_dir, download) -> tuple:
-    paths = tuple(find_or_download(name, data_dir, download) for name in (
-        "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+    paths = tuple(
+        find_or_download(name, data_dir, download)
+        for name in (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        )
+    )
     key = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
     if key not in _RAW_CACHE:
         _RAW_CACHE.clear()
@@ -87,8 +108,15 @@ def _load_raw(data_dir, download) -> tuple:
     return _RAW_CACHE[key]
 
 
-def load_mnist(data_dir=None, *, normalize: bool = True, flatten: bool = True, one_hot: bool = False,
-               dtype=np.float32, download: bool = True) -> MNIST:
+def load_mnist(
+    data_dir=None,
+    *,
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot: bool = False,
+    dtype=np.float32,
+    download: bool = True,
+) -> MNIST:
     """Load MNIST as ``(X_train, y_train, X_test, y_test)`` (a named tuple).
 
     normalize: pixels / 255 in [0, 1] (else 0..255). flatten: X of shape
@@ -97,8 +125,9 @@ def load_mnist(data_dir=None, *, normalize: bool = True, flatten: bool = True, o
     default; ``normalize=False, dtype=np.uint8`` gives the raw bytes.
     """
     if normalize and not np.issubdtype(np.dtype(dtype), np.floating):
-        raise ValueError(f"normalize=True needs a float dtype, got {np.dtype(dtype)}; "
-                         f"use normalize=False for raw 0..255 values")
+        raise ValueError(
+            f"normalize=True needs a float dtype, got {np.dtype(dtype)}; use normalize=False for raw 0..255 values"
+        )
     Xtr, ytr, Xte, yte = _load_raw(data_dir, download)
 
     def images(X):
@@ -127,15 +156,20 @@ def train_val_split(X, y, val_size=10000, rng=0, shuffle: bool = True):
     is_count = isinstance(val_size, (int, np.integer)) and not isinstance(val_size, (bool, np.bool_))
     is_fraction = isinstance(val_size, (float, np.floating)) and 0 < val_size < 1
     if not (is_count or is_fraction):
-        raise ValueError(f"val_size must be a number of rows (an int, such as 10000) or a fraction strictly "
-                         f"between 0 and 1 (a float, such as 0.2); got {val_size!r}")
+        raise ValueError(
+            f"val_size must be a number of rows (an int, such as 10000) or a fraction strictly "
+            f"between 0 and 1 (a float, such as 0.2); got {val_size!r}"
+        )
     n_val = int(round(val_size * len(X))) if is_fraction else int(val_size)
     if n_val < 1:
-        raise ValueError(f"val_size={val_size!r} leaves the validation set empty; it needs at least one of "
-                         f"the {len(X)} rows")
+        raise ValueError(
+            f"val_size={val_size!r} leaves the validation set empty; it needs at least one of the {len(X)} rows"
+        )
     if n_val >= len(X):
-        raise ValueError(f"val_size={val_size!r} leaves no rows for training: X has {len(X)} rows and at "
-                         f"least one must stay for training")
+        raise ValueError(
+            f"val_size={val_size!r} leaves no rows for training: X has {len(X)} rows and at "
+            f"least one must stay for training"
+        )
     order = as_rng(rng).permutation(len(X)) if shuffle else np.arange(len(X))
     tr, val = order[:-n_val], order[-n_val:]
     return X[tr], y[tr], X[val], y[val]
@@ -163,8 +197,7 @@ def minibatches(X, Y, batch_size: int, rng, shuffle: bool = True):
         raise ValueError(f"X and Y must have one row per example; got shapes {X.shape} and {Y.shape}")
     if len(X) != len(Y):
         raise ValueError(f"X has {len(X)} rows but Y has {len(Y)}")
-    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     order = as_rng(rng).permutation(len(X)) if shuffle else None
     return _batches(X, Y, int(batch_size), order)
@@ -174,15 +207,17 @@ def _batches(X, Y, batch_size, order):
     """``(X[rows], Y[rows])`` for each run of ``batch_size`` rows, in the order ``order`` (None: as they are)."""
     for start in range(0, len(X), batch_size):
         if order is None:
-            yield X[start:start + batch_size], Y[start:start + batch_size]
+            yield X[start : start + batch_size], Y[start : start + batch_size]
         else:
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             yield X[idx], Y[idx]
 
 
-_CSV_FORMAT = ("An MNIST CSV (Kaggle's format) has one image per line: a label 0..9 (train.csv; test.csv "
-               "has none), then 784 pixels, each a whole number 0..255; a first line of column names "
-               "(label, pixel0, ...) is optional.")
+_CSV_FORMAT = (
+    "An MNIST CSV (Kaggle's format) has one image per line: a label 0..9 (train.csv; test.csv "
+    "has none), then 784 pixels, each a whole number 0..255; a first line of column names "
+    "(label, pixel0, ...) is optional."
+)
 
 
 def _is_number(text: str) -> bool:
@@ -198,8 +233,12 @@ def _csv_header(path):
     header 0, 1, 2, ... of an unnamed table) or None (mostly numbers: the first example, not a header)."""
     import pandas as pd
 
-    first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
-                        skip_blank_lines=False).iloc[0].str.strip().tolist()
+    first = (
+        pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, skip_blank_lines=False)
+        .iloc[0]
+        .str.strip()
+        .tolist()
+    )
     if sum(bool(text) and not _is_number(text) for text in first) > len(first) / 2:
         return "names"
     return "numbers" if first == [str(i) for i in range(len(first))] else None
@@ -225,35 +264,43 @@ def read_mnist_csv(path, normalize: bool = True, dtype=np.float32):
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"{path} is empty. {_CSV_FORMAT}") from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is not a readable CSV file ({str(exc).strip()}); every line must have as "
-                         f"many values as the first. {_CSV_FORMAT}") from exc
+        raise ValueError(
+            f"{path} is not a readable CSV file ({str(exc).strip()}); every line must have as "
+            f"many values as the first. {_CSV_FORMAT}"
+        ) from exc
     n_cols = df.shape[1]
-    if not isinstance(df.index, pd.RangeIndex):       # pandas made the values beyond the header's names an index
-        raise ValueError(f"{path}: its lines have more values than its header line has names ({n_cols}); "
-                         f"a comma at the end of each line does that. {_CSV_FORMAT}")
+    if not isinstance(df.index, pd.RangeIndex):  # pandas made the values beyond the header's names an index
+        raise ValueError(
+            f"{path}: its lines have more values than its header line has names ({n_cols}); "
+            f"a comma at the end of each line does that. {_CSV_FORMAT}"
+        )
     if header == "names":
         names = [str(c) for c in df.columns]
         has_label = "label" in names
         if n_cols - has_label != 784:
             unnamed = "" if has_label else ", none named 'label'"
-            raise ValueError(f"{path}: expected 784 pixel columns (plus 'label'), found {n_cols - has_label} in "
-                             f"its header line{unnamed}. {_CSV_FORMAT}")
+            raise ValueError(
+                f"{path}: expected 784 pixel columns (plus 'label'), found {n_cols - has_label} in "
+                f"its header line{unnamed}. {_CSV_FORMAT}"
+            )
     else:
         has_label = n_cols == 785
         names = ["label"] * has_label + [f"pixel{i}" for i in range(n_cols - has_label)]
         if n_cols not in (784, 785):
-            raise ValueError(f"{path}: expected 784 pixel columns (plus one for the label), found {n_cols} "
-                             f"values on its first line. {_CSV_FORMAT}")
+            raise ValueError(
+                f"{path}: expected 784 pixel columns (plus one for the label), found {n_cols} "
+                f"values on its first line. {_CSV_FORMAT}"
+            )
     has_text = not all(pd.api.types.is_numeric_dtype(column) for _, column in df.items())
     values = (df.apply(pd.to_numeric, errors="coerce") if has_text else df).to_numpy(np.float32)  # text: NaN
-    rows = np.flatnonzero(~np.isnan(values).all(axis=1))       # blank lines are skipped
+    rows = np.flatnonzero(~np.isnan(values).all(axis=1))  # blank lines are skipped
     if len(rows) < len(values):
         values = values[rows]
     label = names.index("label") if has_label else None
     top = np.full(n_cols, 255, np.float32)
     if has_label:
         top[label] = 9
-    good = (values >= 0) & (values <= top) & (values == np.round(values))    # NaN fails every test
+    good = (values >= 0) & (values <= top) & (values == np.round(values))  # NaN fails every test
     if not good.all():
         bad = np.argwhere(~good)
         row, col = rows[bad[0, 0]], bad[0, 1]
@@ -266,8 +313,10 @@ def read_mnist_csv(path, normalize: bool = True, dtype=np.float32):
         else:
             what = f": {text} is not a whole number 0..{9 if col == label else 255}"
         more = f" ({len(bad)} values in the file are bad; this is the first.)" if len(bad) > 1 else ""
-        raise ValueError(f"{path}: line {line}, column {col + 1} ({names[col]}){what}.{more} "
-                         f"Correct or delete that line and read the file again. {_CSV_FORMAT}")
+        raise ValueError(
+            f"{path}: line {line}, column {col + 1} ({names[col]}){what}.{more} "
+            f"Correct or delete that line and read the file again. {_CSV_FORMAT}"
+        )
     y = values[:, label].astype(np.int64) if has_label else None
     X = np.ascontiguousarray(np.delete(values, label, axis=1) if has_label else values, dtype=dtype)
     if normalize:
@@ -289,12 +338,12 @@ def random_shift(X, rng, max_shift: int = 2, side: int = 28) -> np.ndarray:
     rng = as_rng(rng)
     m = int(max_shift)
     padded = np.zeros((N, side + 2 * m, side + 2 * m), dtype=X.dtype)
-    padded[:, m:m + side, m:m + side] = X.reshape(N, side, side)
+    padded[:, m : m + side, m : m + side] = X.reshape(N, side, side)
     dy, dx = rng.integers(-m, m + 1, size=(2, N))
     out = np.empty((N, side, side), dtype=X.dtype)
-    for sy in range(-m, m + 1):                       # 25 groups for m = 2, not a loop over images
+    for sy in range(-m, m + 1):  # 25 groups for m = 2, not a loop over images
         for sx in range(-m, m + 1):
             idx = np.flatnonzero((dy == sy) & (dx == sx))
             if idx.size:
-                out[idx] = padded[idx, m - sy:m - sy + side, m - sx:m - sx + side]
+                out[idx] = padded[idx, m - sy : m - sy + side, m - sx : m - sx + side]
     return out.reshape(X.shape)

@@ -28,6 +28,7 @@ error, a truncated or wrong file) moves on to the next; only when every
 mirror has failed is :class:`MNISTNotFoundError` raised, naming every place
 looked in and every URL tried with the reason it failed.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -40,8 +41,17 @@ from pathlib import Path
 
 from .files import atomic_write
 
-__all__ = ["FILES", "MIRRORS", "ENV_VAR", "ChecksumError", "MNISTNotFoundError",
-           "default_cache_dir", "search_dirs", "sha256_decompressed", "find_or_download"]
+__all__ = [
+    "FILES",
+    "MIRRORS",
+    "ENV_VAR",
+    "ChecksumError",
+    "MNISTNotFoundError",
+    "default_cache_dir",
+    "search_dirs",
+    "sha256_decompressed",
+    "find_or_download",
+]
 
 ENV_VAR = "NNLIB_DATA_DIR"
 
@@ -122,8 +132,10 @@ def sha256_decompressed(path) -> str:
 
 
 def _mismatch(name, got, expected, hint=_DELETE_IT):
-    return ChecksumError(f"{name} is corrupt or not the genuine file: the sha256 of its decompressed "
-                         f"bytes is {got}, expected {expected}. {hint}")
+    return ChecksumError(
+        f"{name} is corrupt or not the genuine file: the sha256 of its decompressed "
+        f"bytes is {got}, expected {expected}. {hint}"
+    )
 
 
 # Files already verified in this process: (resolved path, expected sha256) -> the stat signature
@@ -143,7 +155,7 @@ def verify(path, expected: str):
     """
     path = Path(path)
     key = (str(path.resolve()), expected)
-    sig = _signature(path.stat())       # taken before hashing: a change while hashing shows next time
+    sig = _signature(path.stat())  # taken before hashing: a change while hashing shows next time
     if _VERIFIED.get(key) == sig:
         return
     _VERIFIED.pop(key, None)
@@ -175,7 +187,7 @@ def _remove_empty(folders):
     for folder in folders:
         try:
             folder.rmdir()
-        except OSError:         # not empty, or already gone
+        except OSError:  # not empty, or already gone
             pass
 
 
@@ -190,7 +202,7 @@ def _download(url: str, dest: Path, expected: str):
                 out.write(chunk)
                 size += len(chunk)
             promised = (resp.headers.get("Content-Length") or "").strip()
-            if promised.isdigit() and int(promised) > size:    # read(n) ends quietly on a cut connection
+            if promised.isdigit() and int(promised) > size:  # read(n) ends quietly on a cut connection
                 raise ConnectionError(f"the connection closed after {size} of the {promised} bytes promised")
         out.flush()
         got = _sha256_of(out, "the file served", hint="It was not kept.")
@@ -213,7 +225,7 @@ def find_or_download(name: str, data_dir=None, download: bool = True, mirrors=No
     for folder in dirs:
         try:
             found = _candidates(folder, name)
-        except OSError as exc:      # e.g. a folder without search permission: the others may hold the file
+        except OSError as exc:  # e.g. a folder without search permission: the others may hold the file
             looked.append(f"  {folder} (skipped: it could not be searched: {type(exc).__name__}: {exc})")
             continue
         looked.append(f"  {folder}")
@@ -238,21 +250,23 @@ def find_or_download(name: str, data_dir=None, download: bool = True, mirrors=No
                 f"{type(exc).__name__}: {exc}\nLooked in:\n{looked}\n"
                 f"To fix this: {why}pass a folder you can write to as data_dir, or set the environment variable "
                 f"{ENV_VAR} to one; or get the four files ({files}) from any MNIST mirror, put them in any "
-                f"folder and pass that.") from exc
+                f"folder and pass that."
+            ) from exc
         try:
             for mirror in mirrors:
                 url = mirror + name + ".gz"
                 try:
                     _download(url, target / (name + ".gz"), checksums[name])
                     return target / (name + ".gz")
-                except Exception as exc:   # any failure of one mirror is a reason to try the next
+                except Exception as exc:  # any failure of one mirror is a reason to try the next
                     failures.append(f"  {url}: {type(exc).__name__}: {exc}")
         finally:
-            _remove_empty(created)      # after a download they hold the file, so they stay
+            _remove_empty(created)  # after a download they hold the file, so they stay
     tried = "\n".join(failures) if failures else "  (downloading was switched off)"
     raise MNISTNotFoundError(
         f"MNIST file {name!r} was not found and could not be downloaded.\n"
         f"Looked in:\n{looked}\nTried:\n{tried}\n"
         f"To fix this: connect to the internet and run again, or get the four files "
         f"({files}) from any MNIST mirror, put them in {target} "
-        f"(or any folder, and set the environment variable {ENV_VAR} to it).")
+        f"(or any folder, and set the environment variable {ENV_VAR} to it)."
+    )

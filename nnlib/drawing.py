@@ -13,6 +13,7 @@ and
 image; :func:`read_image` turns the bytes of a PNG (a scan, a photo, a drawing) into one; :func:`saliency`
 shows which pixels push the network towards a class. Plain NumPy, float32.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,10 +23,10 @@ import numpy as np
 
 __all__ = ["to_mnist", "render_strokes", "read_image", "saliency", "box_matrix"]
 
-BOX = 20          # the digit's bounding box is fitted into BOX x BOX pixels ...
-SIZE = 28         # ... which sit in a SIZE x SIZE image
-CENTRE = 14.0     # ... with the centre of mass at row CENTRE, column CENTRE
-INK = 0.5 / 255   # a pixel counts as ink from half a grey level of 255 up
+BOX = 20  # the digit's bounding box is fitted into BOX x BOX pixels ...
+SIZE = 28  # ... which sit in a SIZE x SIZE image
+CENTRE = 14.0  # ... with the centre of mass at row CENTRE, column CENTRE
+INK = 0.5 / 255  # a pixel counts as ink from half a grey level of 255 up
 
 
 def box_matrix(n_in: int, n_out: int) -> np.ndarray:
@@ -57,8 +58,10 @@ def _as_drawing(image, name: str = "image") -> np.ndarray:
     if not np.isfinite(img).all():
         raise ValueError(f"{name} contains NaN or infinity")
     if img.min() < -1e-6 or img.max() > 1 + 1e-6:
-        raise ValueError(f"{name} must have values in [0, 1], got {img.min():.4g} to {img.max():.4g}"
-                         + (" (divide by 255?)" if img.max() <= 255 else ""))
+        raise ValueError(
+            f"{name} must have values in [0, 1], got {img.min():.4g} to {img.max():.4g}"
+            + (" (divide by 255?)" if img.max() <= 255 else "")
+        )
     return np.clip(img, 0, 1)
 
 
@@ -76,14 +79,16 @@ def to_mnist(image, invert: bool = False) -> np.ndarray:
         img = 1 - img
     rows, cols = np.flatnonzero((img > INK).any(axis=1)), np.flatnonzero((img > INK).any(axis=0))
     if len(rows) == 0:
-        raise ValueError("the drawing is empty: draw something first"
-                         + ("" if invert else " (dark ink on light paper? pass invert=True)"))
-    ink = img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        raise ValueError(
+            "the drawing is empty: draw something first"
+            + ("" if invert else " (dark ink on light paper? pass invert=True)")
+        )
+    ink = img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     h, w = ink.shape
-    side = max(h, w)                                   # the ink sits in the middle of a side x side square
-    top, left = (side - h) // 2, (side - w) // 2       # (the shorter side padded: the aspect ratio is kept)
-    R = box_matrix(side, BOX)                          # the square shrunk to 20 x 20: R @ square @ R.T, with
-    box = R[:, top:top + h] @ ink @ R[:, left:left + w].T   # only the columns of R that meet the ink
+    side = max(h, w)  # the ink sits in the middle of a side x side square
+    top, left = (side - h) // 2, (side - w) // 2  # (the shorter side padded: the aspect ratio is kept)
+    R = box_matrix(side, BOX)  # the square shrunk to 20 x 20: R @ square @ R.T, with
+    box = R[:, top : top + h] @ ink @ R[:, left : left + w].T  # only the columns of R that meet the ink
     box /= box.max()
     r, c = np.indices(box.shape)
     mass = box.sum()
@@ -91,13 +96,16 @@ def to_mnist(image, invert: bool = False) -> np.ndarray:
     dr = int(np.clip(np.floor(CENTRE - (r * box).sum() / mass + 0.5), 0, SIZE - BOX))
     dc = int(np.clip(np.floor(CENTRE - (c * box).sum() / mass + 0.5), 0, SIZE - BOX))
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
-    out[dr:dr + BOX, dc:dc + BOX] = box
+    out[dr : dr + BOX, dc : dc + BOX] = box
     return np.clip(out, 0, 1).reshape(SIZE * SIZE)
 
 
 def _point(p, where: str):
-    if (not isinstance(p, (list, tuple, np.ndarray)) or len(p) != 2
-            or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in p)):
+    if (
+        not isinstance(p, (list, tuple, np.ndarray))
+        or len(p) != 2
+        or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in p)
+    ):
         raise ValueError(f"{where} must be an (x, y) pair of numbers, got {p!r}")
     x, y = float(p[0]), float(p[1])
     if not (np.isfinite(x) and np.isfinite(y)):
@@ -129,7 +137,7 @@ def render_strokes(strokes, size: int = 280, width: float = 22.0) -> np.ndarray:
             lo_x, hi_x = int(max(0, np.floor(min(x0, x1) - r - 1))), int(min(size, np.ceil(max(x0, x1) + r + 1)))
             lo_y, hi_y = int(max(0, np.floor(min(y0, y1) - r - 1))), int(min(size, np.ceil(max(y0, y1) + r + 1)))
             if lo_x >= hi_x or lo_y >= hi_y:
-                continue                                   # the segment lies outside the image
+                continue  # the segment lies outside the image
             py, px = np.mgrid[lo_y:hi_y, lo_x:hi_x] + 0.5  # pixel centres
             dx, dy = x1 - x0, y1 - y0
             t = np.clip(((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy), 0, 1) if dx or dy else 0.0
@@ -156,13 +164,13 @@ def read_image(data) -> np.ndarray:
         raise ValueError("not a PNG file (save the image as .png)")
     try:
         img = np.asarray(imread(io.BytesIO(bytes(data)), format="png"), dtype=np.float64)
-    except Exception as err:   # a truncated or damaged file: say so in one line
+    except Exception as err:  # a truncated or damaged file: say so in one line
         raise ValueError(f"could not read the PNG: {err}") from None
     if img.dtype.kind in "ui" or img.max() > 1:
         img = img / 255.0
     if img.ndim == 3:
         grey = img[..., :3].mean(axis=2) if img.shape[2] >= 3 else img[..., 0]
-        if img.shape[2] in (2, 4):                          # transparent pixels are paper: white
+        if img.shape[2] in (2, 4):  # transparent pixels are paper: white
             alpha = img[..., -1]
             grey = grey * alpha + (1 - alpha)
         img = grey
@@ -172,7 +180,7 @@ def read_image(data) -> np.ndarray:
     paper = 1 - paper if paper > 0.5 else paper
     top = ink.max()
     if top - paper < 0.1:
-        return np.zeros(img.shape, dtype=np.float32)       # no ink darker (lighter) than the paper
+        return np.zeros(img.shape, dtype=np.float32)  # no ink darker (lighter) than the paper
     return np.clip((ink - paper - 0.05) / (top - paper - 0.05), 0, 1).astype(np.float32)
 
 
@@ -191,7 +199,7 @@ def saliency(model, x) -> tuple:
     k = int(np.argmax(out[0]))
     body = layers[:-1] if layers[-1] is model.loss_fn else layers
     d = np.zeros((1, model.n_out), dtype=x.dtype)
-    d[0, k] = 1.0                                          # d(score_k) / d(scores)
-    for layer, cache in zip(reversed(body), reversed(caches[:len(body)])):
-        d = layer.backward(d, cache)                       # need_dX defaults to True: down to the input
+    d[0, k] = 1.0  # d(score_k) / d(scores)
+    for layer, cache in zip(reversed(body), reversed(caches[: len(body)])):
+        d = layer.backward(d, cache)  # need_dX defaults to True: down to the input
     return k, np.asarray(d, dtype=np.float32).reshape(-1)

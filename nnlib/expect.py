@@ -23,6 +23,7 @@ What happens outside the band depends on who is running:
   ``NNLIB_STRICT_CHECKS=1``, which the notebooks' kernels inherit): :class:`ExpectationFailed` (an
   ``AssertionError``) fails the cell.
 """
+
 from __future__ import annotations
 
 import json
@@ -76,20 +77,36 @@ BLAS kernels (notebooks/spread.csv). A result outside it means one of:
 
 def _report(label, value, expected_text, ok, shown, low, high):
     line = f"{label} {shown} ({expected_text})"
-    log = os.environ.get("NNLIB_EXPECT_LOG")   # notebooks/spread.py collects results over seeds and machines
+    log = os.environ.get("NNLIB_EXPECT_LOG")  # notebooks/spread.py collects results over seeds and machines
     if log:
         with open(log, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"label": label, "value": float(value), "expected": expected_text,
-                                "low": low, "high": high, "ok": bool(ok)}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "label": label,
+                        "value": float(value),
+                        "expected": expected_text,
+                        "low": low,
+                        "high": high,
+                        "ok": bool(ok),
+                    }
+                )
+                + "\n"
+            )
     if ok:
         print(f"{line}: ok")
     elif strict():
-        raise ExpectationFailed(f"{line}: outside.\n{_REASONS}\nThis is a regression run ({STRICT_VAR}=1, "
-                                f"as under pytest), so the check fails.")
+        raise ExpectationFailed(
+            f"{line}: outside.\n{_REASONS}\nThis is a regression run ({STRICT_VAR}=1, "
+            f"as under pytest), so the check fails."
+        )
     else:
         print(f"{line}: outside (see the warning below)")
-        print(f"Warning: {label} = {shown} is outside its band ({expected_text}). The notebook goes on.\n"
-              f"{_REASONS}\nUnder pytest --nbval (a regression run) this check fails.", file=sys.stderr)
+        print(
+            f"Warning: {label} = {shown} is outside its band ({expected_text}). The notebook goes on.\n"
+            f"{_REASONS}\nUnder pytest --nbval (a regression run) this check fails.",
+            file=sys.stderr,
+        )
 
 
 def expect_near(label: str, value, expected, tol, *, percent: bool = False):

@@ -2,6 +2,7 @@
 
 Used by the MNIST download (``download``) and by ``io.save_model``.
 """
+
 from __future__ import annotations
 
 import errno
@@ -27,7 +28,7 @@ def _umask() -> int:
                     return int(line.split()[1], 8)
     except (OSError, ValueError, IndexError):
         pass
-    mask = os.umask(0o077)      # the brief window is strict rather than open
+    mask = os.umask(0o077)  # the brief window is strict rather than open
     os.umask(mask)
     return mask
 
@@ -38,8 +39,10 @@ def _write_error(path: Path, exc: OSError) -> OSError:
         missing = path.parent
         while not missing.parent.exists() and missing.parent != missing:
             missing = missing.parent
-        why = (f"the folder {missing} does not exist; create it first "
-               f"(os.makedirs({str(path.parent)!r})) or choose another place")
+        why = (
+            f"the folder {missing} does not exist; create it first "
+            f"(os.makedirs({str(path.parent)!r})) or choose another place"
+        )
     else:
         why = exc.strerror or str(exc)
     message = f"cannot write {path}: {why}"
@@ -71,15 +74,17 @@ def atomic_write(path):
         old = None
     if old is not None and stat.S_ISREG(old.st_mode):
         if not old.st_mode & 0o222 or not os.access(path, os.W_OK):
-            raise PermissionError(errno.EACCES, f"{path} is read-only, so it was not replaced; make it writable "
-                                                f"(chmod u+w) or choose another name")
+            raise PermissionError(
+                errno.EACCES,
+                f"{path} is read-only, so it was not replaced; make it writable (chmod u+w) or choose another name",
+            )
         mode = old.st_mode & 0o777
     else:
         mode = 0o666 & ~_umask()
     tmp, in_block = None, False
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        with os.fdopen(fd, "w+b") as f:          # owns fd from here on, so it is closed on any error
+        with os.fdopen(fd, "w+b") as f:  # owns fd from here on, so it is closed on any error
             if hasattr(os, "fchmod"):
                 os.fchmod(f.fileno(), mode)
             in_block = True

@@ -5,6 +5,7 @@ Conventions used everywhere in nnlib: examples are rows. ``X`` has shape
 ``(N, units)``, labels ``y`` have shape ``(N,)`` and one-hot targets ``Y``
 have shape ``(N, classes)``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,16 @@ from .inputs import as_labels
 from .losses import log_softmax
 
 __all__ = [
-    "one_hot", "sigmoid", "sigmoid_grad", "relu", "relu_grad", "softmax",
-    "log_softmax", "cross_entropy", "softmax_cross_entropy", "accuracy",
+    "one_hot",
+    "sigmoid",
+    "sigmoid_grad",
+    "relu",
+    "relu_grad",
+    "softmax",
+    "log_softmax",
+    "cross_entropy",
+    "softmax_cross_entropy",
+    "accuracy",
 ]
 
 
@@ -73,8 +82,7 @@ def softmax(Z):
 def _check_targets(A, Y):
     A, Y = np.asarray(A), np.asarray(Y)
     if A.shape != Y.shape or A.ndim != 2:
-        raise ValueError(f"predictions and one-hot targets must both have shape (N, C); "
-                         f"got {A.shape} and {Y.shape}")
+        raise ValueError(f"predictions and one-hot targets must both have shape (N, C); got {A.shape} and {Y.shape}")
     return A, Y
 
 
@@ -106,8 +114,10 @@ def accuracy(P, y) -> float:
     """
     P, y = np.asarray(P), np.asarray(y)
     if P.ndim not in (1, 2) or y.ndim not in (1, 2):
-        raise ValueError(f"accuracy needs probabilities (N, C) or predicted labels (N,), and labels (N,) or "
-                         f"one-hot rows (N, C); got shapes {P.shape} and {y.shape}")
+        raise ValueError(
+            f"accuracy needs probabilities (N, C) or predicted labels (N,), and labels (N,) or "
+            f"one-hot rows (N, C); got shapes {P.shape} and {y.shape}"
+        )
     if y.ndim == 2 and y.shape[1] == 1:
         raise ValueError(f"labels of shape {y.shape} are one column, not one-hot rows: pass y.ravel()")
     if len(P) == 0:

@@ -8,6 +8,7 @@ Use float64. With central differences and h = 1e-5, a correct gradient gives a
 relative error below about 1e-7; 1e-7 to 1e-5 deserves a look (kinks such as
 ReLU at 0 can cause it); above 1e-4 the gradient is almost certainly wrong.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,8 +54,12 @@ def _frozen(layers):
     """``(rewind, restore)``: rewind puts every layer's random generator back where it was now (so each
     evaluation draws the same dropout masks); restore also puts back every layer's state (running
     statistics that each training-mode evaluation would otherwise move)."""
-    gens = {id(g): (g, g.bit_generator.state) for layer in layers
-            for g in [getattr(layer, "rng", None)] if isinstance(g, np.random.Generator)}
+    gens = {
+        id(g): (g, g.bit_generator.state)
+        for layer in layers
+        for g in [getattr(layer, "rng", None)]
+        if isinstance(g, np.random.Generator)
+    }
     states = [(v, v.copy()) for layer in layers for v in getattr(layer, "state", {}).values()]
 
     def rewind():
@@ -106,7 +111,7 @@ def gradcheck_model(model, X, Y, h: float = 1e-5, num_checks: int | None = None,
     evaluation (their generators are rewound before each), and the model's state (batch norm's
     running statistics) is put back afterwards.
     """
-    num_checks = positive_int(num_checks, "num_checks", allow_none=True)   # 0 would compare nothing: a perfect 0.0
+    num_checks = positive_int(num_checks, "num_checks", allow_none=True)  # 0 would compare nothing: a perfect 0.0
     rng = np.random.default_rng(rng)
     rewind, restore = _frozen(getattr(model, "layers", []))
 

@@ -23,14 +23,24 @@ and the 2-D teaching forms of notebook 06, ``he(n_in, n_out, rng) -> (W (n_in, n
 from an explicit ``np.random.Generator`` (or an int seed) so that every run can be repeated; biases
 are zeros, except for 'uniform', which draws them after the weights.
 """
+
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
-__all__ = ["as_rng", "he_normal", "xavier_normal", "uniform_array", "init_weights", "uniform", "he", "xavier",
-           "init_layer", "SCHEMES"]
+__all__ = [
+    "as_rng",
+    "he_normal",
+    "xavier_normal",
+    "uniform_array",
+    "init_weights",
+    "uniform",
+    "he",
+    "xavier",
+    "init_layer",
+    "SCHEMES",
+]
 
 
 def as_rng(rng) -> np.random.Generator:
@@ -38,8 +48,10 @@ def as_rng(rng) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None:
-        raise ValueError("pass a seed or an np.random.Generator, e.g. rng=np.random.default_rng(0): "
-                         "every random thing in this course is seeded")
+        raise ValueError(
+            "pass a seed or an np.random.Generator, e.g. rng=np.random.default_rng(0): "
+            "every random thing in this course is seeded"
+        )
     return np.random.default_rng(rng)
 
 
@@ -90,6 +102,7 @@ def init_weights(scheme: str, shape, rng, *, fan_in: int, fan_out: int, n_bias: 
 
 
 # ---- the 2-D teaching forms (notebook 06): W (n_in, n_out), b (n_out,) ---------------------------------------
+
 
 def uniform(n_in, n_out, rng, dtype=np.float32, low=-0.5, high=0.5):
     """Weights and biases uniform in [low, high), as in the blog post "Coding a Neural Network from scratch"

@@ -11,6 +11,7 @@ Every function either returns the input as an array fit for use, or raises a ``V
 
 Used by ``Model``, ``PerExampleNetwork``, ``fit``, ``evaluate``, the metrics and the widgets alike.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,10 @@ def as_features(X, shape=None, dtype=None, name: str = "X") -> np.ndarray:
             elif X.shape == shape:
                 hint = f" (one example? pass {name}[None], a batch of one)"
             elif X.ndim >= 2 and math.prod(X.shape[1:]) == math.prod(shape):
-                hint = (f" (the same values per example: did you mean "
-                        f"{name}.reshape(len({name}), {', '.join(map(str, shape))})?)")
+                hint = (
+                    f" (the same values per example: did you mean "
+                    f"{name}.reshape(len({name}), {', '.join(map(str, shape))})?)"
+                )
             else:
                 hint = ""
             raise ValueError(f"{name} must have shape {_shape_str(shape)}, got {X.shape}{hint}")
@@ -61,17 +64,21 @@ def as_features(X, shape=None, dtype=None, name: str = "X") -> np.ndarray:
     if X.shape[0] == 0:
         raise ValueError(f"{name} has no rows (shape {X.shape}): pass at least one example")
     if not np.issubdtype(X.dtype, np.floating):
-        raise ValueError(f"{name} must hold floats (scaled pixels), got dtype {X.dtype}; "
-                         f"load it with load_mnist(normalize=True) or divide by 255")
+        raise ValueError(
+            f"{name} must hold floats (scaled pixels), got dtype {X.dtype}; "
+            f"load it with load_mnist(normalize=True) or divide by 255"
+        )
     # A sum is NaN or infinite whenever one of its terms is, and costs one fast pass; the exact
     # (slower) elementwise test only runs to say where the bad values are (or if the sum overflowed).
-    with np.errstate(over="ignore", invalid="ignore"):      # inf - inf, or an overflow: handled below
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf, or an overflow: handled below
         total = X.sum()
     if not np.isfinite(total):
         bad = ~np.isfinite(X)
         if bad.any():
-            raise ValueError(f"{name} contains NaN or infinite values ({int(bad.sum())} of them, in "
-                             f"{_where(bad)}); remove or repair those examples first")
+            raise ValueError(
+                f"{name} contains NaN or infinite values ({int(bad.sum())} of them, in "
+                f"{_where(bad)}); remove or repair those examples first"
+            )
     return X if dtype is None else X.astype(dtype, copy=False)
 
 
@@ -79,21 +86,30 @@ def as_labels(y, num_classes: int | None = None, name: str = "labels") -> np.nda
     """Check that ``y`` is a vector of whole-number class labels (in 0..num_classes-1); return it as int64."""
     y = np.asarray(y)
     if y.ndim != 1:
-        hint = (" (a column of labels? pass y.ravel())" if y.ndim == 2 and y.shape[1] == 1 else
-                " (one-hot rows? pass Y.argmax(axis=1))" if y.ndim == 2 else "")
+        hint = (
+            " (a column of labels? pass y.ravel())"
+            if y.ndim == 2 and y.shape[1] == 1
+            else " (one-hot rows? pass Y.argmax(axis=1))"
+            if y.ndim == 2
+            else ""
+        )
         raise ValueError(f"{name} must have shape (N,), got shape {y.shape}{hint}")
     if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
         raise ValueError(f"{name} must be integers, got dtype {y.dtype}")
     if np.issubdtype(y.dtype, np.floating):
         bad = ~np.isfinite(y) | (y != np.round(y))
         if bad.any():
-            raise ValueError(f"{name} must be whole numbers; found {y[bad][:5].tolist()} "
-                             f"at positions {np.flatnonzero(bad)[:5].tolist()}")
+            raise ValueError(
+                f"{name} must be whole numbers; found {y[bad][:5].tolist()} "
+                f"at positions {np.flatnonzero(bad)[:5].tolist()}"
+            )
     if num_classes is not None and y.size:
         bad = (y < 0) | (y >= num_classes)
         if bad.any():
-            raise ValueError(f"{name} must lie in 0..{num_classes - 1}; found {y[bad][:5].tolist()} "
-                             f"at positions {np.flatnonzero(bad)[:5].tolist()}")
+            raise ValueError(
+                f"{name} must lie in 0..{num_classes - 1}; found {y[bad][:5].tolist()} "
+                f"at positions {np.flatnonzero(bad)[:5].tolist()}"
+            )
     return y.astype(np.int64)
 
 
@@ -105,8 +121,9 @@ def as_targets(Y, n: int, num_classes: int, dtype=np.float32, name: str = "X") -
     targets belong to, for the error messages.
     """
     Y = np.asarray(Y)
-    shape_msg = (f"targets for {name} must be labels (N,) or one-hot (N, {num_classes}) with N = {n}; "
-                 f"got shape {Y.shape}")
+    shape_msg = (
+        f"targets for {name} must be labels (N,) or one-hot (N, {num_classes}) with N = {n}; got shape {Y.shape}"
+    )
     if Y.ndim == 1:
         if len(Y) != n:
             raise ValueError(shape_msg)
@@ -125,8 +142,10 @@ def as_targets(Y, n: int, num_classes: int, dtype=np.float32, name: str = "X") -
     sums = Y.sum(axis=1, dtype=np.float64)
     bad = np.abs(sums - 1) > ROW_SUM_TOL
     if bad.any():
-        raise ValueError(f"one-hot targets for {name} must have rows summing to 1; {_where(bad)} sum to "
-                         f"{sums[bad][:5].tolist()}. Pass labels (N,) or nnlib.one_hot(labels, {num_classes})")
+        raise ValueError(
+            f"one-hot targets for {name} must have rows summing to 1; {_where(bad)} sum to "
+            f"{sums[bad][:5].tolist()}. Pass labels (N,) or nnlib.one_hot(labels, {num_classes})"
+        )
     return Y.astype(dtype, copy=False), Y.argmax(axis=1)
 
 

@@ -9,6 +9,7 @@ sizes that are whole numbers) and the name, shape and dtype of every array, read
 headers inside the zip without reading the data. A damaged file (cut short, corrupted, tampered
 with) is one ValueError that names it, and costs no more memory than its own arrays take.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ __all__ = ["save_model", "load_model", "load_params"]
 
 FORMAT = "nnlib-model-1"
 RECORD = "__architecture__"
-MAX_RECORD_CHARS = 1_000_000        # a model's architecture record takes a few hundred
+MAX_RECORD_CHARS = 1_000_000  # a model's architecture record takes a few hundred
 
 
 def save_model(model: Model, path):
@@ -43,10 +44,12 @@ def save_model(model: Model, path):
     for name, value in arrays.items():
         bad = np.size(value) - np.count_nonzero(np.isfinite(value))
         if bad:
-            raise ValueError(f"model not saved to {path}: {name} contains NaN or infinite values ({bad} of "
-                             f"{np.size(value)}), so it could never be loaded again; a training run that diverged "
-                             f"leaves such values (train again with a smaller learning rate). Any file already at "
-                             f"{path} is unchanged")
+            raise ValueError(
+                f"model not saved to {path}: {name} contains NaN or infinite values ({bad} of "
+                f"{np.size(value)}), so it could never be loaded again; a training run that diverged "
+                f"leaves such values (train again with a smaller learning rate). Any file already at "
+                f"{path} is unchanged"
+            )
     record = {"format": FORMAT, "layers": model.spec()}
     if getattr(model, "input_shape", None) is not None:
         record["input_shape"] = list(model.input_shape)
@@ -54,7 +57,7 @@ def save_model(model: Model, path):
     with atomic_write(path) as f:
         try:
             np.savez(f, **{RECORD: np.array(meta)}, **arrays)
-        except OSError as exc:                  # a full disk, say: name the file, not the temporary one
+        except OSError as exc:  # a full disk, say: name the file, not the temporary one
             raise _write_error(path, exc) from exc
     return path
 
@@ -83,9 +86,11 @@ def _implied(spec: list, path) -> dict:
     for i, entry in enumerate(spec):
         kind = entry.get("type") if isinstance(entry, dict) else None
         if not isinstance(kind, str) or kind not in LAYER_TYPES:
-            raise ValueError(f"{path}: layer {i} of the architecture record is {repr(entry)[:80]}, not a "
-                             f"layer such as {{'type': 'ReLU'}} of a known type {sorted(LAYER_TYPES)}; "
-                             f"the file is damaged")
+            raise ValueError(
+                f"{path}: layer {i} of the architecture record is {repr(entry)[:80]}, not a "
+                f"layer such as {{'type': 'ReLU'}} of a known type {sorted(LAYER_TYPES)}; "
+                f"the file is damaged"
+            )
         try:
             arrays = _layer_arrays(kind, entry)
         except ValueError as exc:
@@ -102,8 +107,9 @@ def _headers(zf: zipfile.ZipFile, path) -> dict:
     for info in zf.infolist():
         name = info.filename[:-4]
         if not info.filename.endswith(".npy") or name in headers:
-            raise ValueError(f"{path} is not an nnlib model file: it holds {info.filename!r}, which is not "
-                             f"one of its arrays")
+            raise ValueError(
+                f"{path} is not an nnlib model file: it holds {info.filename!r}, which is not one of its arrays"
+            )
         if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise ValueError(f"{path}: {name} is encrypted or compressed in a way nnlib does not read")
         with zf.open(info) as f:
@@ -111,18 +117,22 @@ def _headers(zf: zipfile.ZipFile, path) -> dict:
                 version = np.lib.format.read_magic(f)
                 if version not in ((1, 0), (2, 0)):
                     raise ValueError(f".npy format version {version}")
-                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                    np.lib.format.read_array_header_2_0
+                read_header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
                 shape, _, dtype = read_header(f)
             except ValueError as exc:
                 raise ValueError(f"{path}: the header of {name} is damaged ({exc})") from None
             if dtype.hasobject:
-                raise ValueError(f"{path}: {name} holds Python objects, which only a pickle could load; nnlib "
-                                 f"never loads pickles (they can run code)")
+                raise ValueError(
+                    f"{path}: {name} holds Python objects, which only a pickle could load; nnlib "
+                    f"never loads pickles (they can run code)"
+                )
             data = info.file_size - f.tell()
             if data != math.prod(shape) * dtype.itemsize:
-                raise ValueError(f"{path}: {name} should hold {shape} {dtype} but holds {data} bytes of data; "
-                                 f"the file is damaged")
+                raise ValueError(
+                    f"{path}: {name} should hold {shape} {dtype} but holds {data} bytes of data; the file is damaged"
+                )
         headers[name] = (info, shape, dtype)
     return headers
 
@@ -140,15 +150,20 @@ def _record(zf: zipfile.ZipFile, headers: dict, path) -> dict:
         if shape == () and dtype.kind == "U" and dtype.itemsize <= 4 * MAX_RECORD_CHARS:
             try:
                 meta = json.loads(str(_array(zf, info)))
-            except (ValueError, RecursionError):      # not JSON, or nested too deep for the parser
+            except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser
                 pass
     if not (isinstance(meta, dict) and meta.get("format") == FORMAT and isinstance(meta.get("layers"), list)):
         raise ValueError(f"{path} is not an nnlib model file (no architecture record)")
     shape = meta.get("input_shape")
-    if shape is not None and not (isinstance(shape, list) and 0 < len(shape) <= 8 and all(
-            isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**31 for n in shape)):
-        raise ValueError(f"{path}: the input shape in its architecture record is {repr(shape)[:80]}, not a list of "
-                         f"positive whole numbers; the file is damaged")
+    if shape is not None and not (
+        isinstance(shape, list)
+        and 0 < len(shape) <= 8
+        and all(isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**31 for n in shape)
+    ):
+        raise ValueError(
+            f"{path}: the input shape in its architecture record is {repr(shape)[:80]}, not a list of "
+            f"positive whole numbers; the file is damaged"
+        )
     return meta
 
 
@@ -163,20 +178,25 @@ def _read(path):
             shapes = _implied(spec, path)
             missing, extra = sorted(set(shapes) - set(headers)), sorted(set(headers) - set(shapes) - {RECORD})
             if missing or extra:
-                raise ValueError(f"{path}: its arrays do not match its architecture record (missing: "
-                                 f"{', '.join(missing) or 'none'}; not expected: {', '.join(extra) or 'none'}); "
-                                 f"the file is damaged")
+                raise ValueError(
+                    f"{path}: its arrays do not match its architecture record (missing: "
+                    f"{', '.join(missing) or 'none'}; not expected: {', '.join(extra) or 'none'}); "
+                    f"the file is damaged"
+                )
             for name, shape in shapes.items():
                 _, got, dtype = headers[name]
                 if got != shape or dtype.kind != "f":
-                    raise ValueError(f"{path}: {name} is {got} {dtype}, but the architecture record says floats "
-                                     f"of shape {shape}; the file is damaged")
+                    raise ValueError(
+                        f"{path}: {name} is {got} {dtype}, but the architecture record says floats "
+                        f"of shape {shape}; the file is damaged"
+                    )
             arrays = {name: _array(zf, headers[name][0]) for name in shapes}
     except OSError as exc:
         raise ValueError(f"{path} is not a readable nnlib model file ({exc.strerror or exc})") from exc
     except (EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(f"{path} is not a readable nnlib model file ({exc}): it was cut short or corrupted; "
-                         f"save the model again") from exc
+        raise ValueError(
+            f"{path} is not a readable nnlib model file ({exc}): it was cut short or corrupted; save the model again"
+        ) from exc
     return meta, arrays
 
 
@@ -184,8 +204,10 @@ def _set_arrays(model: Model, arrays: dict, path):
     """Params and state from one dict of arrays, all checked before any is copied."""
     state_keys = set(model.state)
     try:
-        model.set_params({k: v for k, v in arrays.items() if k not in state_keys},
-                         {k: v for k, v in arrays.items() if k in state_keys} if state_keys else None)
+        model.set_params(
+            {k: v for k, v in arrays.items() if k not in state_keys},
+            {k: v for k, v in arrays.items() if k in state_keys} if state_keys else None,
+        )
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
 
@@ -195,8 +217,9 @@ def load_model(path) -> Model:
     meta, arrays = _read(path)
     dtypes = {v.dtype.newbyteorder("=") for v in arrays.values()}
     try:
-        model = Model.from_spec(meta["layers"], dtype=dtypes.pop() if len(dtypes) == 1 else np.float32,
-                                input_shape=meta.get("input_shape"))
+        model = Model.from_spec(
+            meta["layers"], dtype=dtypes.pop() if len(dtypes) == 1 else np.float32, input_shape=meta.get("input_shape")
+        )
     except ValueError as exc:
         raise ValueError(f"{path}: its architecture record does not describe a model: {exc}") from None
     _set_arrays(model, arrays, path)
@@ -210,15 +233,19 @@ def load_params(model: Model, path) -> Model:
     mine = [{k: v for k, v in s.items() if k != "init"} for s in model.spec()]
     theirs = [{k: v for k, v in s.items() if k != "init"} for s in spec]
     if mine != theirs:
-        raise ValueError(f"{path} holds a model of another architecture:\n  saved: {_describe(theirs)}\n"
-                         f"  this model: {_describe(mine)}")
+        raise ValueError(
+            f"{path} holds a model of another architecture:\n  saved: {_describe(theirs)}\n"
+            f"  this model: {_describe(mine)}"
+        )
     _set_arrays(model, arrays, path)
     return model
 
 
 def _describe(spec) -> str:
     """E.g. ``Linear(784, 100) -> ReLU -> BatchNorm(100, 0.9, 1e-05)``."""
+
     def one(s):
         args = [repr(v) for k, v in s.items() if k not in ("type", "init")]
         return f"{s['type']}({', '.join(args)})" if args else str(s["type"])
+
     return " -> ".join(one(s) for s in spec)

@@ -48,6 +48,7 @@ A :class:`Model` chains layers and names every array by the layer's position amo
 that have any: ``W1, b1, W2, b2, ...`` for an mlp, ``W1, b1, gamma2, beta2, W3, b3`` with a
 batch-norm layer after the first Linear one.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -61,8 +62,20 @@ from .init import as_rng, init_weights
 from .inputs import as_features, as_targets, fraction, positive_float, positive_int
 from .losses import cross_entropy_from_log_probs, log_softmax, mean_squared_error, softmax_cross_entropy_grad
 
-__all__ = ["Layer", "LossLayer", "Linear", "ReLU", "Sigmoid", "Dropout", "BatchNorm", "SoftmaxCrossEntropy",
-           "MeanSquaredError", "Model", "LAYER_TYPES", "ArrayView"]
+__all__ = [
+    "Layer",
+    "LossLayer",
+    "Linear",
+    "ReLU",
+    "Sigmoid",
+    "Dropout",
+    "BatchNorm",
+    "SoftmaxCrossEntropy",
+    "MeanSquaredError",
+    "Model",
+    "LAYER_TYPES",
+    "ArrayView",
+]
 
 
 LAYER_TYPES: dict = {}
@@ -91,10 +104,10 @@ class Layer:
     leaves out a base class that is never built itself).
     """
 
-    n_in = n_out = None      # widths, for layers that fix them
-    seeded = True            # nothing random to seed
+    n_in = n_out = None  # widths, for layers that fix them
+    seeded = True  # nothing random to seed
     is_loss = False
-    dtype = None             # None: the model's dtype
+    dtype = None  # None: the model's dtype
 
     def __init_subclass__(cls, register: bool = True, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -180,16 +193,26 @@ class Linear(Layer):
 
     def reset(self, rng):
         """Draw fresh parameters with this layer's init scheme."""
-        W, b = init_weights(self.init, (self.n_in, self.n_out), rng, fan_in=self.n_in, fan_out=self.n_out,
-                            n_bias=self.n_out, dtype=self.dtype or np.float32)
+        W, b = init_weights(
+            self.init,
+            (self.n_in, self.n_out),
+            rng,
+            fan_in=self.n_in,
+            fan_out=self.n_out,
+            n_bias=self.n_out,
+            dtype=self.dtype or np.float32,
+        )
         self.params = {"W": W, "b": b}
 
     def output_shape(self, in_shape: tuple) -> tuple:
         """(n_in,) -> (n_out,); any other input shape is a ValueError naming the layer and both shapes."""
         in_shape = _shape(in_shape)
         if in_shape != (self.n_in,):
-            hint = (f" (it takes flat vectors: a Flatten() layer before it gives ({math.prod(in_shape)},))"
-                    if len(in_shape) > 1 else "")
+            hint = (
+                f" (it takes flat vectors: a Flatten() layer before it gives ({math.prod(in_shape)},))"
+                if len(in_shape) > 1
+                else ""
+            )
             raise ValueError(f"{self!r} takes inputs of shape ({self.n_in},) per example, got {in_shape}{hint}")
         return (self.n_out,)
 
@@ -322,7 +345,7 @@ class BatchNorm(Layer):
         if not need_dX:
             return None
         dxhat = dout * self.params["gamma"]
-        if not batch_stats:                       # running statistics are constants
+        if not batch_stats:  # running statistics are constants
             return dxhat * inv_std
         # mu and var depend on every row: dX = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std
         dX = dxhat - dxhat.mean(axis=0)
@@ -366,8 +389,10 @@ class SoftmaxCrossEntropy(LossLayer):
         """(C,) -> (C,): softmax over the last axis of logits (N, C)."""
         in_shape = _shape(in_shape)
         if len(in_shape) != 1:
-            raise ValueError(f"{self!r} takes logits of shape (C,) per example, got {in_shape} "
-                             f"(add a Flatten() and a Linear layer before it)")
+            raise ValueError(
+                f"{self!r} takes logits of shape (C,) per example, got {in_shape} "
+                f"(add a Flatten() and a Linear layer before it)"
+            )
         return in_shape
 
     def forward(self, Z, training: bool = False):
@@ -440,9 +465,11 @@ class ArrayView(Mapping):
 
     def __setitem__(self, key, value):
         if key in self._arrays and value is self._arrays[key]:
-            return      # `params[k] -= step` changed the array in place and hands the same array back: nothing to do
-        raise TypeError(f"model.{self._what} is read-only (its values are the model's own arrays): change one in "
-                        f"place, model.{self._what}[{key!r}][...] = new_values, or use model.set_params({{...}})")
+            return  # `params[k] -= step` changed the array in place and hands the same array back: nothing to do
+        raise TypeError(
+            f"model.{self._what} is read-only (its values are the model's own arrays): change one in "
+            f"place, model.{self._what}[{key!r}][...] = new_values, or use model.set_params({{...}})"
+        )
 
     def __delitem__(self, key):
         self.__setitem__(key, None)
@@ -506,7 +533,7 @@ class Model:
                 raise ValueError(f"layer {i}, {type(layer).__name__}, is a loss layer: it must be the last layer")
         last = self.layers[-1]
         self.loss_fn = last if isinstance(last, LossLayer) else MeanSquaredError()
-        self._body = self.layers[:-1] if last is self.loss_fn else self.layers     # backpropagated by backward
+        self._body = self.layers[:-1] if last is self.loss_fn else self.layers  # backpropagated by backward
         self.dtype = self._choose_dtype(dtype)
         for layer in self.layers:
             layer.set_dtype(self.dtype)
@@ -528,34 +555,50 @@ class Model:
             raise ValueError("a Model needs at least one layer with parameters, such as Linear")
         odd = {k: str(v.dtype) for k, v in {**self._params(), **self._state()}.items() if v.dtype != self.dtype}
         if odd:
-            raise ValueError(f"all of a model's arrays must share one dtype, {self.dtype}, but {odd} are not: their "
-                             f"layer's set_dtype({self.dtype}) did not cast them")
-        self._first = min(i for i, layer in enumerate(self._body) if layer.params) if any(
-            layer.params for layer in self._body) else len(self._body)
+            raise ValueError(
+                f"all of a model's arrays must share one dtype, {self.dtype}, but {odd} are not: their "
+                f"layer's set_dtype({self.dtype}) did not cast them"
+            )
+        self._first = (
+            min(i for i, layer in enumerate(self._body) if layer.params)
+            if any(layer.params for layer in self._body)
+            else len(self._body)
+        )
         self._need_dX = [_takes_need_dX(layer) for layer in self._body]
         shape = self.layers[0].input_shape if input_shape is None else input_shape
-        if input_shape is not None and self.layers[0].input_shape is not None \
-                and _shape(input_shape) != _shape(self.layers[0].input_shape):
-            raise ValueError(f"input_shape={_shape(input_shape)} but the first layer, {self.layers[0]!r}, takes "
-                             f"{_shape(self.layers[0].input_shape)} per example")
+        if (
+            input_shape is not None
+            and self.layers[0].input_shape is not None
+            and _shape(input_shape) != _shape(self.layers[0].input_shape)
+        ):
+            raise ValueError(
+                f"input_shape={_shape(input_shape)} but the first layer, {self.layers[0]!r}, takes "
+                f"{_shape(self.layers[0].input_shape)} per example"
+            )
         self.input_shape = self.shapes = None
         if shape is not None:
             self._set_input_shape(shape)
 
     def _choose_dtype(self, dtype):
         """The model's dtype: ``dtype``, else the one its layers ask for, else float32; conflicts are errors."""
-        asked = [(i, layer, _float_dtype(layer.dtype)) for i, layer in enumerate(self.layers)
-                 if getattr(layer, "dtype", None) is not None]
+        asked = [
+            (i, layer, _float_dtype(layer.dtype))
+            for i, layer in enumerate(self.layers)
+            if getattr(layer, "dtype", None) is not None
+        ]
         chosen = _float_dtype(dtype, "the model's dtype")
         for i, layer, d in asked:
             if chosen is None:
                 chosen, first = d, (i, layer)
             elif d != chosen:
-                source = (f"dtype={chosen}" if dtype is not None else
-                          f"layer {first[0]} ({first[1]!r}) asks for {chosen}")
-                raise ValueError(f"all of a model's arrays must share one dtype: {source}, but layer {i} ({layer!r}) "
-                                 f"asks for {d}; pass the same dtype= to those layers, or leave it out to adopt the "
-                                 f"model's")
+                source = (
+                    f"dtype={chosen}" if dtype is not None else f"layer {first[0]} ({first[1]!r}) asks for {chosen}"
+                )
+                raise ValueError(
+                    f"all of a model's arrays must share one dtype: {source}, but layer {i} ({layer!r}) "
+                    f"asks for {d}; pass the same dtype= to those layers, or leave it out to adopt the "
+                    f"model's"
+                )
         return chosen or np.dtype(np.float32)
 
     def _set_input_shape(self, shape):
@@ -567,8 +610,10 @@ class Model:
                 out = _shape(layer.output_shape(shape))
             except ValueError as err:
                 source = "the model's input" if prev is None else f"layer {i - 1}, {prev!r},"
-                raise ValueError(f"layer shapes do not chain: layer {i}, {layer!r}, cannot take {source} of shape "
-                                 f"{shape} per example: {err}") from None
+                raise ValueError(
+                    f"layer shapes do not chain: layer {i}, {layer!r}, cannot take {source} of shape "
+                    f"{shape} per example: {err}"
+                ) from None
             shapes.append(out)
             shape, prev = out, layer
         self.input_shape, self.shapes = shapes[0], shapes
@@ -602,8 +647,11 @@ class Model:
     def sizes(self) -> list:
         """Units per layer of units, e.g. [784, 30, 10]: the input values per example, then every ``n_out``
         of a layer that sets one (batch norm and activations keep the width)."""
-        first = self.n_in if self.n_in is not None else next(
-            (layer.n_in for layer in self.layers if layer.n_in is not None), None)
+        first = (
+            self.n_in
+            if self.n_in is not None
+            else next((layer.n_in for layer in self.layers if layer.n_in is not None), None)
+        )
         return ([] if first is None else [first]) + [layer.n_out for layer in self.layers if layer.n_out is not None]
 
     @property
@@ -666,8 +714,10 @@ class Model:
         if self.shapes is None:
             raise ValueError("the model does not know its input shape yet: give it input_shape=... or pass X first")
         if len(self.output_shape) != 1:
-            raise ValueError(f"the model's output has shape {self.output_shape} per example, not (C,) class scores: "
-                             f"end it with Flatten() and Linear(..., C)")
+            raise ValueError(
+                f"the model's output has shape {self.output_shape} per example, not (C,) class scores: "
+                f"end it with Flatten() and Linear(..., C)"
+            )
         return as_targets(Y, n, self.n_out, self.dtype, name)
 
     def _forward(self, X, training):
@@ -689,7 +739,7 @@ class Model:
         """Output of the network (probabilities for a softmax model) (N, n_out), computed in chunks."""
         batch_size = positive_int(batch_size, "batch_size")
         X = self.check_input(X)
-        return np.concatenate([self._forward(X[i:i + batch_size], False)[0] for i in range(0, len(X), batch_size)])
+        return np.concatenate([self._forward(X[i : i + batch_size], False)[0] for i in range(0, len(X), batch_size)])
 
     def predict(self, X, batch_size: int = 10000):
         """Predicted class labels (N,)."""

@@ -11,12 +11,20 @@ return the *mean* loss over the N rows:
 ``Model.loss_and_grads``, ``fit`` and ``evaluate`` all use these functions, through the loss layers
 ``SoftmaxCrossEntropy`` and ``MeanSquaredError`` of :mod:`nnlib.layers`.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["log_softmax", "cross_entropy_from_log_probs", "cross_entropy_with_logits",
-           "softmax_cross_entropy", "softmax_cross_entropy_grad", "mean_squared_error", "MeanSquaredError"]
+__all__ = [
+    "log_softmax",
+    "cross_entropy_from_log_probs",
+    "cross_entropy_with_logits",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_grad",
+    "mean_squared_error",
+    "MeanSquaredError",  # noqa: F822 (module __getattr__ below: the old name of a layer now in nnlib.layers)
+]
 
 
 def log_softmax(Z):
@@ -80,5 +88,6 @@ def __getattr__(name):
     # MeanSquaredError is a loss layer now (nnlib.layers, which imports this module); the old name still works.
     if name == "MeanSquaredError":
         from .layers import MeanSquaredError
+
         return MeanSquaredError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,5 @@
 """Evaluation beyond accuracy: the confusion matrix and what it tells per class."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,7 +15,9 @@ def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> np.ndarray:
     y_true = as_labels(y_true, num_classes, name="y_true")
     y_pred = as_labels(y_pred, num_classes, name="y_pred")
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must be label vectors of one length; got {y_true.shape} and {y_pred.shape}")
+        raise ValueError(
+            f"y_true and y_pred must be label vectors of one length; got {y_true.shape} and {y_pred.shape}"
+        )
     C = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(C, (y_true, y_pred), 1)
     return C
@@ -24,8 +27,10 @@ def per_class_accuracy(C) -> np.ndarray:
     """Fraction of each class predicted correctly (the recall), from a confusion matrix."""
     C = np.asarray(C)
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
-        raise ValueError(f"C must be a square confusion matrix (num_classes, num_classes), got shape {C.shape}; "
-                         f"make one with confusion_matrix(y_true, y_pred)")
+        raise ValueError(
+            f"C must be a square confusion matrix (num_classes, num_classes), got shape {C.shape}; "
+            f"make one with confusion_matrix(y_true, y_pred)"
+        )
     return np.diag(C) / np.maximum(C.sum(axis=1), 1)
 
 

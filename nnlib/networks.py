@@ -12,13 +12,14 @@ Both store parameters in a dict ``W1, b1, W2, b2, ...`` with ``W_l`` of shape
 (n_{l-1}, n_l) and ``b_l`` of shape (n_l,), drawn in the same order, so the same
 seed gives both networks the same starting point.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from .functional import sigmoid, softmax
 from .init import as_rng, init_layer
-from .inputs import as_features, as_targets, positive_int
+from .inputs import as_features, as_targets
 from .layers import BatchNorm, Dropout, Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
 from .losses import cross_entropy_with_logits
 
@@ -129,7 +130,7 @@ class PerExampleNetwork:
             if grads:
                 for k, g in backward_example(self.params, cache, y).items():
                     total[k] += g
-        loss = cross_entropy_with_logits(logits, Y)      # the loss every nnlib model reports
+        loss = cross_entropy_with_logits(logits, Y)  # the loss every nnlib model reports
         if not grads:
             return loss, outputs
         for g in total.values():
@@ -151,8 +152,16 @@ class PerExampleNetwork:
         return self._run(X, Y, grads=False)
 
 
-def mlp(sizes, hidden="relu", output="softmax", init="he", rng=0, dtype=np.float32, dropout: float = 0.0,
-        batchnorm: bool = False) -> Model:
+def mlp(
+    sizes,
+    hidden="relu",
+    output="softmax",
+    init="he",
+    rng=0,
+    dtype=np.float32,
+    dropout: float = 0.0,
+    batchnorm: bool = False,
+) -> Model:
     """A fully connected network for layer sizes like [784, 256, 128, 64, 10].
 
     ``hidden``: 'relu' or 'sigmoid' between layers. ``output``: 'softmax'

@@ -7,6 +7,7 @@ hyper-parameter is checked whenever it is set, at construction or later (``opt.l
 buffers, Adam's step count) out and back in, e.g. to undo the steps of a diverged epoch (``fit`` does);
 a state of another optimiser or another model is refused with one clear error.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,8 +55,8 @@ class Optimizer:
     forms give the same bits).
     """
 
-    hyper = ()      # names of the hyper-parameters besides lr, for repr
-    buffers = ()    # names of the running buffers kept per parameter (the state)
+    hyper = ()  # names of the hyper-parameters besides lr, for repr
+    buffers = ()  # names of the running buffers kept per parameter (the state)
 
     def __init__(self, lr: float):
         self.lr = lr
@@ -79,7 +80,8 @@ class Optimizer:
             raise ValueError(
                 f"this {type(self).__name__}'s state for {key!r} has shape {buf.shape}, but the parameter has shape "
                 f"{like.shape}: the state belongs to another model. An optimiser keeps state per parameter: "
-                f"make a new one for another model.")
+                f"make a new one for another model."
+            )
         return buf
 
     def _scratch(self, name, key, like):
@@ -102,12 +104,16 @@ class Optimizer:
             raise ValueError(f"params and grads have different keys: {sorted(params)} vs {sorted(grads)}")
         for key in params:
             if np.shape(grads[key]) != np.shape(params[key]):
-                raise ValueError(f"the gradient for {key!r} has shape {np.shape(grads[key])}, but the parameter "
-                                 f"has shape {np.shape(params[key])}: a gradient has its parameter's shape")
-        for name, store in self._buffers.items():        # a loaded state must belong to these parameters
+                raise ValueError(
+                    f"the gradient for {key!r} has shape {np.shape(grads[key])}, but the parameter "
+                    f"has shape {np.shape(params[key])}: a gradient has its parameter's shape"
+                )
+        for name, store in self._buffers.items():  # a loaded state must belong to these parameters
             if store and store.keys() != params.keys():
-                raise ValueError(f"this {type(self).__name__}'s state holds {name!r} for {sorted(store)}, but the "
-                                 f"parameters are {sorted(params)}: the state belongs to another model")
+                raise ValueError(
+                    f"this {type(self).__name__}'s state holds {name!r} for {sorted(store)}, but the "
+                    f"parameters are {sorted(params)}: the state belongs to another model"
+                )
         self._count_step()
         for key in params:
             self._update_fast(key, params[key], grads[key])
@@ -127,11 +133,18 @@ class Optimizer:
             got = state.get("kind", "no 'kind'") if isinstance(state, dict) else type(state).__name__
             raise ValueError(f"load_state_dict needs the state_dict() of a {name}, got {got!r}")
         buffers = state.get("buffers")
-        if not isinstance(buffers, dict) or not set(buffers) <= set(self.buffers) or not all(
+        if (
+            not isinstance(buffers, dict)
+            or not set(buffers) <= set(self.buffers)
+            or not all(
                 isinstance(store, dict) and all(isinstance(a, np.ndarray) for a in store.values())
-                for store in buffers.values()):
-            raise ValueError(f"a {name}'s state holds arrays under the buffer names {list(self.buffers)}, "
-                             f"got {buffers if not isinstance(buffers, dict) else sorted(buffers)!r}")
+                for store in buffers.values()
+            )
+        ):
+            raise ValueError(
+                f"a {name}'s state holds arrays under the buffer names {list(self.buffers)}, "
+                f"got {buffers if not isinstance(buffers, dict) else sorted(buffers)!r}"
+            )
         keys = [set(store) for store in buffers.values()]
         if any(k != keys[0] for k in keys):
             raise ValueError(f"this {name} state's buffers cover different parameters: {[sorted(k) for k in keys]}")
@@ -139,8 +152,10 @@ class Optimizer:
             for key, a in store.items():
                 shape = self._shape_of(key)
                 if shape is not None and a.shape != shape:
-                    raise ValueError(f"this {name} state holds {key!r} with shape {a.shape}, but this optimiser's "
-                                     f"{key!r} has shape {shape}: the state belongs to another model")
+                    raise ValueError(
+                        f"this {name} state holds {key!r} with shape {a.shape}, but this optimiser's "
+                        f"{key!r} has shape {shape}: the state belongs to another model"
+                    )
         self._buffers = copy.deepcopy(buffers)
 
     def _shape_of(self, key):
@@ -206,10 +221,10 @@ class RMSProp(Optimizer):
 
     def _update_fast(self, key, p, g):
         s, work = self._buffer("s", key, p), self._scratch("work", key, p)
-        s *= self.rho                                              # s = rho * s + (1 - rho) * g * g
+        s *= self.rho  # s = rho * s + (1 - rho) * g * g
         s += np.multiply(np.multiply(g, 1 - self.rho, out=work), g, out=work)
         denominator = np.add(np.sqrt(s, out=work), self.eps, out=work)
-        step = np.multiply(g, self.lr, out=self._scratch("step", key, p))   # p -= lr * g / (sqrt(s) + eps)
+        step = np.multiply(g, self.lr, out=self._scratch("step", key, p))  # p -= lr * g / (sqrt(s) + eps)
         p -= np.divide(step, denominator, out=step)
 
 
@@ -243,8 +258,11 @@ class Adam(Optimizer):
 
     def load_state_dict(self, state: dict):
         t = state.get("t") if isinstance(state, dict) else None
-        if isinstance(state, dict) and state.get("kind") == type(self).__name__ and (
-                isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0):
+        if (
+            isinstance(state, dict)
+            and state.get("kind") == type(self).__name__
+            and (isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0)
+        ):
             raise ValueError(f"a {type(self).__name__}'s state holds its step count 't' (an integer >= 0), got {t!r}")
         super().load_state_dict(state)
         self.t = int(t)
@@ -253,21 +271,21 @@ class Adam(Optimizer):
         m, s = self._buffer("m", key, p), self._buffer("s", key, p)
         m[...] = self.beta1 * m + (1 - self.beta1) * g
         s[...] = self.beta2 * s + (1 - self.beta2) * g * g
-        m_hat = m / (1 - self.beta1 ** self.t)
-        s_hat = s / (1 - self.beta2 ** self.t)
+        m_hat = m / (1 - self.beta1**self.t)
+        s_hat = s / (1 - self.beta2**self.t)
         p -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
 
     def _update_fast(self, key, p, g):
         m, s = self._buffer("m", key, p), self._buffer("s", key, p)
         work, step = self._scratch("work", key, p), self._scratch("step", key, p)
-        m *= self.beta1                                            # m = beta1 * m + (1 - beta1) * g
+        m *= self.beta1  # m = beta1 * m + (1 - beta1) * g
         m += np.multiply(g, 1 - self.beta1, out=work)
-        s *= self.beta2                                            # s = beta2 * s + (1 - beta2) * g * g
+        s *= self.beta2  # s = beta2 * s + (1 - beta2) * g * g
         s += np.multiply(np.multiply(g, 1 - self.beta2, out=work), g, out=work)
-        m_hat = np.divide(m, 1 - self.beta1 ** self.t, out=step)
-        s_hat = np.divide(s, 1 - self.beta2 ** self.t, out=work)
+        m_hat = np.divide(m, 1 - self.beta1**self.t, out=step)
+        s_hat = np.divide(s, 1 - self.beta2**self.t, out=work)
         denominator = np.add(np.sqrt(s_hat, out=work), self.eps, out=work)
-        p -= np.divide(np.multiply(m_hat, self.lr, out=step), denominator, out=step)   # lr * m_hat / (...)
+        p -= np.divide(np.multiply(m_hat, self.lr, out=step), denominator, out=step)  # lr * m_hat / (...)
 
 
 class AdamW(Adam):
@@ -282,8 +300,9 @@ class AdamW(Adam):
     hyper = ("beta1", "beta2", "eps", "weight_decay")
     weight_decay = Checked(lambda value, name: positive_float(value, name, allow_zero=True))
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 1e-2):
+    def __init__(
+        self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 1e-2
+    ):
         super().__init__(lr, beta1, beta2, eps)
         self.weight_decay = weight_decay
 
@@ -317,6 +336,7 @@ def cosine_schedule(lr: float, epochs: int, warmup: int = 0, final: float = 0.0)
             return lr * epoch / (warmup + 1)
         t = (epoch - 1 - warmup) / (epochs - warmup)
         return final + 0.5 * (lr - final) * (1 + np.cos(np.pi * min(t, 1.0)))
+
     return schedule
 
 

@@ -6,6 +6,7 @@ into a new figure and return it. The diagrams (``plot_network``: a network as ci
 formulas, or a tiny network worked through with numbers) draw into the Axes they are given, or a new figure's,
 and return the Axes. In a notebook, end the cell with ``plt.show()``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,14 @@ import numpy as np
 from .functional import sigmoid
 from .metrics import most_confident_mistakes
 
-__all__ = ["plot_history", "plot_digits", "plot_confusion_matrix", "plot_most_confident_mistakes", "plot_network",
-           "plot_graph"]
+__all__ = [
+    "plot_history",
+    "plot_digits",
+    "plot_confusion_matrix",
+    "plot_most_confident_mistakes",
+    "plot_network",
+    "plot_graph",
+]
 
 
 def _plt():
@@ -79,10 +86,18 @@ def plot_confusion_matrix(C, normalize: bool = False):
     for i in range(C.shape[0]):
         for j in range(C.shape[1]):
             text = f"{shown[i, j]:.2f}" if normalize else f"{C[i, j]}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] > shown.max() / 2 else "black")
-    ax.set(xlabel="predicted", ylabel="true", xticks=range(C.shape[1]), yticks=range(C.shape[0]),
-           title="confusion matrix")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if shown[i, j] > shown.max() / 2 else "black",
+            )
+    ax.set(
+        xlabel="predicted", ylabel="true", xticks=range(C.shape[1]), yticks=range(C.shape[0]), title="confusion matrix"
+    )
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
@@ -144,7 +159,8 @@ def plot_network(sizes, activations=None, ax=None, max_shown: int = 6, title=Non
         if isinstance(activations, str) or len(activations) != len(sizes) - 1:
             raise ValueError(
                 f"activations needs one name per layer after the input: {len(sizes) - 1} for sizes "
-                f"{list(sizes)}; got {activations!r}")
+                f"{list(sizes)}; got {activations!r}"
+            )
     if not _is_int(max_shown) or max_shown < 3:
         raise ValueError(f"max_shown must be an integer >= 3; got {max_shown!r}")
     from matplotlib.patches import Circle
@@ -204,15 +220,24 @@ def _box(ax, xy, text, fill, op=False, w=1.1, h=0.8, fontsize=None):
     if op:
         patch = Circle(xy, 0.62, facecolor=fill, edgecolor="black", lw=1.2, zorder=3)
     else:
-        patch = FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.15",
-                               facecolor=fill, edgecolor="black", lw=1.2, zorder=3)
+        patch = FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.02,rounding_size=0.15",
+            facecolor=fill,
+            edgecolor="black",
+            lw=1.2,
+            zorder=3,
+        )
     ax.add_patch(patch)
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize or (8.5 if op else 13), zorder=4)
     return patch
 
 
-def _edge(ax, a, b, pa, pb, style, label=None, side=1, offset=0.14, gap=0.12, color=None, fontsize=10,
-          along=0.5, rad=0.0):
+def _edge(
+    ax, a, b, pa, pb, style, label=None, side=1, offset=0.14, gap=0.12, color=None, fontsize=10, along=0.5, rad=0.0
+):
     """An arrow from point a to point b, shifted ``offset`` to one side (side=+1 left of the direction a->b,
     -1 right), clipped to the patches pa and pb; its label sits ``gap`` further out on the same side."""
     from matplotlib.patches import FancyArrowPatch
@@ -220,9 +245,19 @@ def _edge(ax, a, b, pa, pb, style, label=None, side=1, offset=0.14, gap=0.12, co
     a, b = np.asarray(a, float), np.asarray(b, float)
     d = (b - a) / np.linalg.norm(b - a)
     n = np.array([-d[1], d[0]]) * side
-    arrow = FancyArrowPatch(a + offset * n, b + offset * n, patchA=pa, patchB=pb, shrinkA=2, shrinkB=2,
-                            arrowstyle="-|>,head_length=6,head_width=3", mutation_scale=1,
-                            connectionstyle=f"arc3,rad={rad}", zorder=2, **style)
+    arrow = FancyArrowPatch(
+        a + offset * n,
+        b + offset * n,
+        patchA=pa,
+        patchB=pb,
+        shrinkA=2,
+        shrinkB=2,
+        arrowstyle="-|>,head_length=6,head_width=3",
+        mutation_scale=1,
+        connectionstyle=f"arc3,rad={rad}",
+        zorder=2,
+        **style,
+    )
     ax.add_patch(arrow)
     if label:
         p = a + along * (b - a) + (offset + gap) * n
@@ -235,8 +270,10 @@ def _edge(ax, a, b, pa, pb, style, label=None, side=1, offset=0.14, gap=0.12, co
 def _legend(ax, loc):
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], **_FWD, label="forward: values"),
-               Line2D([], [], **_BWD, label="backward: gradients of L")]
+    handles = [
+        Line2D([], [], **_FWD, label="forward: values"),
+        Line2D([], [], **_BWD, label="backward: gradients of L"),
+    ]
     ax.legend(handles=handles, loc=loc, fontsize=9, frameon=False)
 
 
@@ -335,8 +372,16 @@ def _graph_softmax_ce(ax):
     # the one backward arrow, L -> Z, curving under the forward path
     _edge(ax, L, Z, pL, pZ, _BWD, None, offset=0, rad=-0.3)
     ax.text(8.0, -2.65, r"$dZ = (P - Y)\,/\,N$", ha="center", va="top", fontsize=14, color=_BWD["color"])
-    ax.text(8.0, -3.35, "the softmax Jacobian and the derivative of log combine into this one simple step",
-            ha="center", va="top", fontsize=9.5, color="0.35", style="italic")
+    ax.text(
+        8.0,
+        -3.35,
+        "the softmax Jacobian and the derivative of log combine into this one simple step",
+        ha="center",
+        va="top",
+        fontsize=9.5,
+        color="0.35",
+        style="italic",
+    )
     ax.set_xlim(-0.8, 16.8)
     ax.set_ylim(-4.0, 3.3)
     _clean(ax)
@@ -359,9 +404,9 @@ def _graph_numbers(ax, v):
     z2 = w2 * a1 + b2
     L = 0.5 * (z2 - y) ** 2
     # backward, right to left: each gradient is the one after it times a local derivative
-    dz2 = z2 - y                      # dL/dz2
+    dz2 = z2 - y  # dL/dz2
     dw2, db2, da1 = dz2 * a1, dz2, dz2 * w2
-    dz1 = da1 * a1 * (1 - a1)         # sigmoid'(z1) = a1 (1 - a1)
+    dz1 = da1 * a1 * (1 - a1)  # sigmoid'(z1) = a1 (1 - a1)
     dw1, db1 = dz1 * x, dz1
 
     def given(name, value):
@@ -371,8 +416,8 @@ def _graph_numbers(ax, v):
         return f"${name} = {_sig4(value)}$"
 
     # one row, left to right; the parameters above and below their operation, y below the loss
-    B, g, G, up = 3.3, 0.9, 3.0, 2.9      # value box width; gaps without and with a red label; parameter height
-    widths = [B, 1.24, B, 1.24, B, 1.24, B, 1.24, B]    # of x, op1, z1, sigma, a1, op2, z2, op3, L (circles: 1.24)
+    B, g, G, up = 3.3, 0.9, 3.0, 2.9  # value box width; gaps without and with a red label; parameter height
+    widths = [B, 1.24, B, 1.24, B, 1.24, B, 1.24, B]  # of x, op1, z1, sigma, a1, op2, z2, op3, L (circles: 1.24)
     gaps = [g, g, G, g, G, g, G, 1.9]
     xs = [B / 2]
     for w0, gap, w1_ in zip(widths[:-1], gaps, widths[1:]):
@@ -398,8 +443,12 @@ def _graph_numbers(ax, v):
     # forward: black, above (or right of) the line between two nodes; backward: red dashed, below (or left)
     fs = 10
     _edge(ax, X, op1, pX, p1, _FWD, offset=0)
-    for P, pP, op, pop, name, d in [(W1, pW1, op1, p1, "dw_1", dw1), (B1, pB1, op1, p1, "db_1", db1),
-                                    (W2, pW2, op2, p2, "dw_2", dw2), (B2, pB2, op2, p2, "db_2", db2)]:
+    for P, pP, op, pop, name, d in [
+        (W1, pW1, op1, p1, "dw_1", dw1),
+        (B1, pB1, op1, p1, "db_1", db1),
+        (W2, pW2, op2, p2, "dw_2", dw2),
+        (B2, pB2, op2, p2, "db_2", db2),
+    ]:
         side = 1 if P[1] > 0 else -1
         _edge(ax, P, op, pP, pop, _FWD, side=side)
         _edge(ax, op, P, pop, pP, _BWD, computed(name, d), side=side, fontsize=fs)
@@ -414,11 +463,20 @@ def _graph_numbers(ax, v):
 
     grey = dict(ha="center", va="top", fontsize=10, color="0.3")
     mid = (xs[0] + xs[-1]) / 2
-    ax.text(mid, -3.75, "forward (black): $z_1 = w_1 x + b_1$,   $a_1 = \\sigma(z_1)$,   $z_2 = w_2 a_1 + b_2$,   "
-            "$L = \\frac{1}{2}(z_2 - y)^2$", **grey)
-    ax.text(mid, -4.45, "backward (red): each gradient is the gradient after it times a local derivative, e.g. "
-            f"$dz_1 = da_1 \\cdot a_1(1 - a_1) = {_sig4(da1)} \\times {_sig4(a1 * (1 - a1))} = {_sig4(dz1)}$",
-            **grey)
+    ax.text(
+        mid,
+        -3.75,
+        "forward (black): $z_1 = w_1 x + b_1$,   $a_1 = \\sigma(z_1)$,   $z_2 = w_2 a_1 + b_2$,   "
+        "$L = \\frac{1}{2}(z_2 - y)^2$",
+        **grey,
+    )
+    ax.text(
+        mid,
+        -4.45,
+        "backward (red): each gradient is the gradient after it times a local derivative, e.g. "
+        f"$dz_1 = da_1 \\cdot a_1(1 - a_1) = {_sig4(da1)} \\times {_sig4(a1 * (1 - a1))} = {_sig4(dz1)}$",
+        **grey,
+    )
     ax.set_xlim(-0.3, xs[-1] + B / 2 + 0.3)
     ax.set_ylim(-5.0, 3.6)
     _clean(ax)

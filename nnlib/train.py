@@ -7,6 +7,7 @@ A model is anything with ``params`` (mapping of arrays, updated in place), ``n_i
 (arrays that are not trained but change while training, e.g. batch norm's running statistics).
 ``Model`` and ``PerExampleNetwork`` are such models.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -106,9 +107,12 @@ class _Rollback:
 
     def start(self, epoch):
         params, state, opt = self.model.params, getattr(self.model, "state", {}), self.optimizer
-        snapshot = ({k: v.copy() for k, v in params.items()}, {k: v.copy() for k, v in state.items()},
-                    opt.state_dict() if hasattr(opt, "state_dict") else None)
-        self.snapshots = [*self.snapshots[-1:], snapshot]         # this epoch's start and the last's
+        snapshot = (
+            {k: v.copy() for k, v in params.items()},
+            {k: v.copy() for k, v in state.items()},
+            opt.state_dict() if hasattr(opt, "state_dict") else None,
+        )
+        self.snapshots = [*self.snapshots[-1:], snapshot]  # this epoch's start and the last's
         self.epoch = epoch
 
     def _restore(self, snapshot):
@@ -122,18 +126,23 @@ class _Rollback:
 
     def interrupted(self):
         self._restore(self.snapshots[-1])
-        print(f"interrupted in epoch {self.epoch}: the parameters and the optimiser's state are back as they were "
-              f"at the start of epoch {self.epoch} ({self.epoch - 1} epoch(s) finished)", flush=True)
+        print(
+            f"interrupted in epoch {self.epoch}: the parameters and the optimiser's state are back as they were "
+            f"at the start of epoch {self.epoch} ({self.epoch - 1} epoch(s) finished)",
+            flush=True,
+        )
 
     def _diverged(self, what, epochs_back=0):
         """Restore the start of this epoch (or, ``epochs_back=1``, of the last one) and raise."""
         epoch = self.epoch - epochs_back
         self._restore(self.snapshots[-1 - epochs_back])
-        for values in vars(self.history).values():    # the history keeps the epochs before the restored one
-            del values[epoch - 1:]
+        for values in vars(self.history).values():  # the history keeps the epochs before the restored one
+            del values[epoch - 1 :]
         raise TrainingDiverged(
             f"{what}: training stopped and the parameters and optimiser state were restored to the start of epoch "
-            f"{epoch}. Try a smaller learning rate (it was {self.optimizer.lr}) or check the inputs.", self.history)
+            f"{epoch}. Try a smaller learning rate (it was {self.optimizer.lr}) or check the inputs.",
+            self.history,
+        )
 
     def loss(self, loss, step):
         if not np.isfinite(loss):
@@ -164,8 +173,10 @@ def _augmented(augment, Xb, rng):
     out = augment(Xb, rng)
     if not isinstance(out, np.ndarray) or out.shape != Xb.shape or out.dtype != Xb.dtype:
         got = f"{out.shape} {out.dtype}" if isinstance(out, np.ndarray) else type(out).__name__
-        raise ValueError(f"augment(X_batch, rng) must return an array of the batch's shape and dtype, "
-                         f"{Xb.shape} {Xb.dtype}; it returned {got}")
+        raise ValueError(
+            f"augment(X_batch, rng) must return an array of the batch's shape and dtype, "
+            f"{Xb.shape} {Xb.dtype}; it returned {got}"
+        )
     return out
 
 
@@ -174,8 +185,7 @@ def _set_lr(optimizer, lr_schedule, epoch):
     try:
         optimizer.lr = positive_float(lr, "learning rate")
     except ValueError:
-        raise ValueError(f"lr_schedule({epoch}) returned {lr!r}; a learning rate must be positive "
-                         f"and finite") from None
+        raise ValueError(f"lr_schedule({epoch}) returned {lr!r}; a learning rate must be positive and finite") from None
 
 
 def _hits(out, Yb) -> int:
@@ -183,9 +193,22 @@ def _hits(out, Yb) -> int:
     return int(np.count_nonzero(out.argmax(axis=1) == Yb.argmax(axis=1)))
 
 
-def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, rng=0,
-        validation=None, verbose=True, print_every: int | None = None, callback=None,
-        l2: float = 0.0, lr_schedule=None, augment=None) -> History:
+def fit(
+    model,
+    X,
+    Y,
+    optimizer,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    rng=0,
+    validation=None,
+    verbose=True,
+    print_every: int | None = None,
+    callback=None,
+    l2: float = 0.0,
+    lr_schedule=None,
+    augment=None,
+) -> History:
     """Train ``model`` on X (N, ...) (one example per row: (N, n_in), or images (N, 1, 28, 28) for a model
     that takes them) with labels y (N,) or one-hot Y (N, C).
 
@@ -238,7 +261,7 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
     kw = {"validate": False} if _accepts_validate(model.loss_and_grads) else {}
     history = History()
     guard = _Rollback(model, optimizer, history)
-    quiet = {"over": "ignore", "invalid": "ignore"}      # a NaN or overflow is caught by the guard instead
+    quiet = {"over": "ignore", "invalid": "ignore"}  # a NaN or overflow is caught by the guard instead
 
     for epoch in range(1, epochs + 1):
         if lr_schedule is not None:
@@ -253,7 +276,7 @@ def fit(model, X, Y, optimizer, epochs: int = 1, batch_size: int | None = None, 
                 with np.errstate(**quiet):
                     loss, grads, out = model.loss_and_grads(Xb, Yb, **kw)
                 guard.loss(loss, step)
-                with np.errstate(**quiet):   # an overflow here shows in the next loss, or in guard.params()
+                with np.errstate(**quiet):  # an overflow here shows in the next loss, or in guard.params()
                     optimizer.step(model.params, _with_l2(grads, model.params, l2))
                 loss_sum += loss * len(Xb)
                 correct += _hits(out, Yb)

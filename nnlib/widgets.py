@@ -14,6 +14,7 @@ Each class keeps its state in plain attributes and its widgets in ``.widget``, s
 tested without a browser; display one with ``display(tool.widget)`` or just ``tool`` as the last
 line of a cell.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,15 @@ from .networks import mlp
 from .optim import SGD, Momentum
 from .train import TrainingDiverged, fit
 
-__all__ = ["png_bytes", "saliency_png", "center_digit", "TestSetBrowser", "TrainingPlayground", "DigitPad",
-           "canvas_class"]
+__all__ = [
+    "png_bytes",
+    "saliency_png",
+    "center_digit",
+    "TestSetBrowser",
+    "TrainingPlayground",
+    "DigitPad",
+    "canvas_class",
+]
 
 
 def _w():
@@ -61,8 +69,12 @@ def _png(pixels, scale: int = 1) -> bytes:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, colour, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, colour, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def saliency_png(g, scale: int = 4) -> bytes:
@@ -71,9 +83,9 @@ def saliency_png(g, scale: int = 4) -> bytes:
     top = np.abs(g).max()
     a = g / top if top > 0 else g
     rgb = np.ones(g.shape + (3,))
-    rgb[..., 1] -= np.abs(a)                    # green goes for either sign
-    rgb[..., 2] -= np.clip(a, 0, None)          # red: positive
-    rgb[..., 0] -= np.clip(-a, 0, None)         # blue: negative
+    rgb[..., 1] -= np.abs(a)  # green goes for either sign
+    rgb[..., 2] -= np.clip(a, 0, None)  # red: positive
+    rgb[..., 0] -= np.clip(-a, 0, None)  # blue: negative
     return _png(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8), scale)
 
 
@@ -87,8 +99,8 @@ def center_digit(image) -> np.ndarray:
     dr = int(round(13.5 - (rows * img).sum() / total))
     dc = int(round(13.5 - (cols * img).sum() / total))
     out = np.zeros_like(img)
-    src = img[max(0, -dr):28 - max(0, dr), max(0, -dc):28 - max(0, dc)]
-    out[max(0, dr):max(0, dr) + src.shape[0], max(0, dc):max(0, dc) + src.shape[1]] = src
+    src = img[max(0, -dr) : 28 - max(0, dr), max(0, -dc) : 28 - max(0, dc)]
+    out[max(0, dr) : max(0, dr) + src.shape[0], max(0, dc) : max(0, dc) + src.shape[1]] = src
     return out
 
 
@@ -106,20 +118,25 @@ class _Tool:
 def _image_model(model, tool: str, n_out=None):
     """``model``, checked: it predicts from 28x28 images (784 inputs) and, with ``n_out``, has that many outputs."""
     if not all(hasattr(model, name) for name in ("predict_proba", "n_in", "n_out")):
-        raise TypeError(f"{tool} needs a model such as nnlib.mlp([784, 100, 10]) (with predict_proba, n_in and "
-                        f"n_out); got {model!r}")
+        raise TypeError(
+            f"{tool} needs a model such as nnlib.mlp([784, 100, 10]) (with predict_proba, n_in and "
+            f"n_out); got {model!r}"
+        )
     if model.n_in != 784:
         raise ValueError(f"{tool} shows 28x28 images, so the model must take 784 inputs; this one takes {model.n_in}")
     if n_out is not None and model.n_out != n_out:
-        raise ValueError(f"{tool} shows the digits 0-9, so the model must have {n_out} outputs; this one has "
-                         f"{model.n_out}")
+        raise ValueError(
+            f"{tool} shows the digits 0-9, so the model must have {n_out} outputs; this one has {model.n_out}"
+        )
     return model
 
 
 def _bars(n: int = 10):
     w = _w()
-    bars = [w.FloatProgress(value=0.0, min=0.0, max=1.0, description=str(k),
-                            layout=w.Layout(width="260px")) for k in range(n)]
+    bars = [
+        w.FloatProgress(value=0.0, min=0.0, max=1.0, description=str(k), layout=w.Layout(width="260px"))
+        for k in range(n)
+    ]
     return bars, w.VBox(bars)
 
 
@@ -133,7 +150,7 @@ def _show_probs(bars, p):
 class TestSetBrowser(_Tool):
     """Browse ``X`` (N, 784) with labels ``y`` (N,) through the eyes of ``model``."""
 
-    __test__ = False   # not a pytest test class, despite its name
+    __test__ = False  # not a pytest test class, despite its name
 
     def __init__(self, model, X, y):
         w = _w()
@@ -160,17 +177,23 @@ class TestSetBrowser(_Tool):
         self.prev_button.on_click(lambda _: self.go(self.index - 1))
         self.next_button.on_click(lambda _: self.go(self.index + 1))
         self.mistake_button.on_click(lambda _: self.next_mistake())
-        summary = w.HTML(f"{len(self.mistakes)} mistakes in {len(self.X)} images "
-                         f"(accuracy {1 - len(self.mistakes) / len(self.X):.2%})")
-        self.widget = w.VBox([summary, w.HBox([self.index_box, self.prev_button, self.next_button,
-                                               self.mistake_button]),
-                              w.HBox([w.VBox([self.image, self.label]), bar_box])])
+        summary = w.HTML(
+            f"{len(self.mistakes)} mistakes in {len(self.X)} images "
+            f"(accuracy {1 - len(self.mistakes) / len(self.X):.2%})"
+        )
+        self.widget = w.VBox(
+            [
+                summary,
+                w.HBox([self.index_box, self.prev_button, self.next_button, self.mistake_button]),
+                w.HBox([w.VBox([self.image, self.label]), bar_box]),
+            ]
+        )
         self.index = -1
         self.show(0)
 
     def go(self, index: int):
         """Show image ``index`` (wrapping around at the ends)."""
-        self.index_box.value = int(index) % len(self.X)   # triggers show() if it changed
+        self.index_box.value = int(index) % len(self.X)  # triggers show() if it changed
         self.show(self.index_box.value)
 
     def show(self, index: int):
@@ -183,12 +206,14 @@ class TestSetBrowser(_Tool):
         if index == self.index:
             return
         self.index = index
-        self.index_box.value = index                      # its observer calls show(index) again: nothing to do
+        self.index_box.value = index  # its observer calls show(index) again: nothing to do
         self.image.value = png_bytes(self.X[index].reshape(28, 28))
         ok = self.pred[index] == self.y[index]
         colour = "green" if ok else "crimson"
-        self.label.value = (f"<b>true {self.y[index]}</b> · <span style='color:{colour}'>predicted "
-                            f"{self.pred[index]} (p = {self.P[index, self.pred[index]]:.2f})</span>")
+        self.label.value = (
+            f"<b>true {self.y[index]}</b> · <span style='color:{colour}'>predicted "
+            f"{self.pred[index]} (p = {self.P[index, self.pred[index]]:.2f})</span>"
+        )
         _show_probs(self.bars, self.P[index])
 
     def next_mistake(self):
@@ -215,12 +240,19 @@ class TrainingPlayground(_Tool):
         self.button = w.Button(description="train", button_style="primary", icon="play")
         self.status = w.HTML("set the options and press <b>train</b>")
         self.progress = w.IntProgress(value=0, min=0, max=1, description="epoch")
-        self.plot = w.Image(format="png", layout=w.Layout(display="none"))   # shown after training
+        self.plot = w.Image(format="png", layout=w.Layout(display="none"))  # shown after training
         self.button.on_click(lambda _: self.train())
         self.history = self.model = None
-        self.widget = w.VBox([w.HBox([w.VBox([self.hidden, self.lr, self.momentum]),
-                                      w.VBox([self.batch_size, self.epochs, self.button])]),
-                              self.progress, self.status, self.plot])
+        self.widget = w.VBox(
+            [
+                w.HBox(
+                    [w.VBox([self.hidden, self.lr, self.momentum]), w.VBox([self.batch_size, self.epochs, self.button])]
+                ),
+                self.progress,
+                self.status,
+                self.plot,
+            ]
+        )
 
     @staticmethod
     def _check(X_train, y_train, X_val, y_val) -> tuple:
@@ -252,7 +284,7 @@ class TrainingPlayground(_Tool):
         """Train with the current settings; returns the History (also in ``self.history``)."""
         X_train, y_train, X_val, y_val = self.data
         self.history = None
-        self.plot.layout.display = "none"          # the last run's curves go, whatever happens to this one
+        self.plot.layout.display = "none"  # the last run's curves go, whatever happens to this one
         self.plot.value = b""
         self.progress.value = 0
         try:
@@ -267,18 +299,30 @@ class TrainingPlayground(_Tool):
 
         def on_epoch(epoch, history):
             self.progress.value = epoch
-            self.status.value = (f"epoch {epoch}/{self.epochs.value}: loss {history.loss[-1]:.4f}, "
-                                 f"validation accuracy {history.val_acc[-1]:.2%}")
+            self.status.value = (
+                f"epoch {epoch}/{self.epochs.value}: loss {history.loss[-1]:.4f}, "
+                f"validation accuracy {history.val_acc[-1]:.2%}"
+            )
 
         try:
             opt = Momentum(self.lr.value, beta) if beta > 0 else SGD(self.lr.value)
             self.model = mlp(sizes, rng=self.seed)
-            self.history = fit(self.model, X_train, y_train, opt, epochs=self.epochs.value, batch_size=batch,
-                               rng=self.seed, validation=(X_val, y_val), verbose=False, callback=on_epoch)
+            self.history = fit(
+                self.model,
+                X_train,
+                y_train,
+                opt,
+                epochs=self.epochs.value,
+                batch_size=batch,
+                rng=self.seed,
+                validation=(X_val, y_val),
+                verbose=False,
+                callback=on_epoch,
+            )
         except TrainingDiverged as err:
             self.history = err.history
             self._error(err)
-        except Exception as err:   # anything else: say so in the status line rather than hang on "training ..."
+        except Exception as err:  # anything else: say so in the status line rather than hang on "training ..."
             self._error(f"{type(err).__name__}: {err}")
             return None
         if self.history.epochs:
@@ -315,8 +359,8 @@ class TrainingPlayground(_Tool):
 
 # -- the digit pad -------------------------------------------------------------------------------------
 
-CANVAS_SIZE = 280     # the canvas, in pixels: ten times MNIST's 28
-PEN_WIDTH = 22.0      # the pen, in canvas pixels: about 2 pixels of MNIST's 20x20 box for a full-height digit
+CANVAS_SIZE = 280  # the canvas, in pixels: ten times MNIST's 28
+PEN_WIDTH = 22.0  # the pen, in canvas pixels: about 2 pixels of MNIST's 20x20 box for a full-height digit
 _CANVAS_CLASSES = {}
 
 
@@ -330,8 +374,10 @@ def canvas_class():
         import anywidget
         import traitlets
     except ImportError as err:
-        raise ImportError(f"the drawing canvas needs anywidget, which could not be imported ({err}). "
-                          f"Install it (pip install anywidget) and restart the kernel") from err
+        raise ImportError(
+            f"the drawing canvas needs anywidget, which could not be imported ({err}). "
+            f"Install it (pip install anywidget) and restart the kernel"
+        ) from err
     cls = _CANVAS_CLASSES.get(id(anywidget))
     if cls is None:
         from pathlib import Path
@@ -344,7 +390,7 @@ def canvas_class():
             strokes = traitlets.List([]).tag(sync=True)
             size = traitlets.Int(CANVAS_SIZE).tag(sync=True)
             line_width = traitlets.Float(PEN_WIDTH).tag(sync=True)
-            rendered = traitlets.Bool(False).tag(sync=True)     # set by the browser once the canvas shows
+            rendered = traitlets.Bool(False).tag(sync=True)  # set by the browser once the canvas shows
 
         cls = _CANVAS_CLASSES[id(anywidget)] = DrawingCanvas
     return cls
@@ -384,8 +430,10 @@ class DigitPad(_Tool):
             raise ValueError(f"cells must divide 28, got {cells}")
         _image_model(model, "DigitPad", n_out=10)
         if canvas not in (None, True, False):
-            raise ValueError(f"canvas must be None (the canvas where anywidget can be imported, else the grid), "
-                             f"True or False; got {canvas!r}")
+            raise ValueError(
+                f"canvas must be None (the canvas where anywidget can be imported, else the grid), "
+                f"True or False; got {canvas!r}"
+            )
         w = _w()
         self.model, self.n = model, cells
         self.canvas, self.reason = None, None
@@ -397,9 +445,9 @@ class DigitPad(_Tool):
                     raise
                 self.reason = str(err)
         self.mode = "grid" if self.canvas is None else "canvas"
-        self._cells = np.zeros((cells, cells), dtype=np.float32)   # the grid's drawing (kept on a canvas pad too)
-        self._picture = None                                       # set_picture's image, white on black
-        self.source = None                                         # None, "cells", "strokes" or "picture"
+        self._cells = np.zeros((cells, cells), dtype=np.float32)  # the grid's drawing (kept on a canvas pad too)
+        self._picture = None  # set_picture's image, white on black
+        self.source = None  # None, "cells", "strokes" or "picture"
         self._hold = False
         self.clear_button = w.Button(description="clear", icon="eraser")
         self.clear_button.on_click(lambda _: self.clear())
@@ -410,45 +458,68 @@ class DigitPad(_Tool):
         self.bars, bar_box = _bars()
         small = "<div style='font-size:11px;line-height:1.3'>{}</div>"
         column = w.Layout(width="150px")
-        right = w.VBox([w.HBox([w.VBox([w.HTML(small.format("the network's input: 28 x 28, white on black")),
-                                        self.preview], layout=column),
-                                w.VBox([w.HTML(small.format("what it looks at")), self.seen], layout=column)]),
-                        self.seen_label, self.label, bar_box])
+        right = w.VBox(
+            [
+                w.HBox(
+                    [
+                        w.VBox(
+                            [w.HTML(small.format("the network's input: 28 x 28, white on black")), self.preview],
+                            layout=column,
+                        ),
+                        w.VBox([w.HTML(small.format("what it looks at")), self.seen], layout=column),
+                    ]
+                ),
+                self.seen_label,
+                self.label,
+                bar_box,
+            ]
+        )
         if self.canvas is not None:
             self.cells = []
             self.upload = None
-            self.note = w.HTML(small.format(
-                "No canvas above? This page cannot show anywidget's widgets yet: install anywidget "
-                "(pip install anywidget), reload the page and run the cell again; or use "
-                "<code>DigitPad(model, canvas=False)</code>, a grid of cells."))
+            self.note = w.HTML(
+                small.format(
+                    "No canvas above? This page cannot show anywidget's widgets yet: install anywidget "
+                    "(pip install anywidget), reload the page and run the cell again; or use "
+                    "<code>DigitPad(model, canvas=False)</code>, a grid of cells."
+                )
+            )
             self.canvas.observe(self._on_strokes, names="strokes")
             self.canvas.observe(self._on_rendered, names="rendered")
             self.widget = w.HBox([w.VBox([self.canvas, self.clear_button, self.note]), right])
         else:
             size = f"{int(336 / cells)}px"
-            self.cells = [w.ToggleButton(value=False, layout=w.Layout(width=size, height=size, padding="0",
-                                                                     margin="0"))
-                          for _ in range(cells * cells)]
+            self.cells = [
+                w.ToggleButton(value=False, layout=w.Layout(width=size, height=size, padding="0", margin="0"))
+                for _ in range(cells * cells)
+            ]
             for c in self.cells:
                 c.observe(self._on_toggle, names="value")
-            grid = w.GridBox(self.cells, layout=w.Layout(grid_template_columns=f"repeat({cells}, {size})",
-                                                         grid_template_rows=f"repeat({cells}, {size})",
-                                                         grid_gap="0px"))
+            grid = w.GridBox(
+                self.cells,
+                layout=w.Layout(
+                    grid_template_columns=f"repeat({cells}, {size})",
+                    grid_template_rows=f"repeat({cells}, {size})",
+                    grid_gap="0px",
+                ),
+            )
             self.upload = w.FileUpload(accept=".png,image/png", multiple=False, description="upload a PNG")
             self.upload.observe(self._on_upload, names="value")
             import html
 
-            why = ("the grid of cells, as asked (canvas=False)" if canvas is False
-                   else f"the grid of cells, because {html.escape(self.reason)}")
+            why = (
+                "the grid of cells, as asked (canvas=False)"
+                if canvas is False
+                else f"the grid of cells, because {html.escape(self.reason)}"
+            )
             self.note = w.HTML(small.format(f"Drawing on {why}. Click cells to draw, or upload a PNG of a digit."))
-            self.widget = w.VBox([self.note, w.HBox([w.VBox([grid, w.HBox([self.clear_button, self.upload])]),
-                                                     right])])
+            self.widget = w.VBox([self.note, w.HBox([w.VBox([grid, w.HBox([self.clear_button, self.upload])]), right])])
         self.update()
 
     # -- what the learner does ---------------------------------------------------------------------------
 
     def _on_toggle(self, change):
-        change["owner"].button_style = "primary" if change["new"] else ""   # ink is dark blue
+        change["owner"].button_style = "primary" if change["new"] else ""  # ink is dark blue
         if self._hold:
             return
         self._cells = self._read_cells()
@@ -463,7 +534,7 @@ class DigitPad(_Tool):
 
     def _on_rendered(self, change):
         if change["new"]:
-            self.note.layout.display = "none"         # the canvas shows: the note about a missing one goes
+            self.note.layout.display = "none"  # the canvas shows: the note about a missing one goes
 
     def _on_upload(self, change):
         data = _uploaded_bytes(change["new"])
@@ -474,7 +545,7 @@ class DigitPad(_Tool):
             if not picture.any():
                 raise ValueError("the image is empty (nothing darker, or lighter, than its paper)")
             self.set_picture(picture)
-        except (TypeError, ValueError) as err:         # not a PNG, no ink: say so on the pad
+        except (TypeError, ValueError) as err:  # not a PNG, no ink: say so on the pad
             self._error(f"could not use the upload: {err}")
 
     def _read_cells(self):
@@ -492,14 +563,14 @@ class DigitPad(_Tool):
         cells = np.asarray(cells).reshape(-1)
         if cells.size != self.n * self.n:
             raise ValueError(f"need {self.n * self.n} cells, got {cells.size}")
-        values = [bool(v) for v in cells]            # a value without a truth value fails before any cell changes
+        values = [bool(v) for v in cells]  # a value without a truth value fails before any cell changes
         self._hold = True
         try:
             for c, v in zip(self.cells, values):
                 c.value = v
             if self.canvas is not None:
                 self.canvas.strokes = []
-        finally:                                     # even if a cell's observer raised: the pad must not stay frozen
+        finally:  # even if a cell's observer raised: the pad must not stay frozen
             self._hold = False
             self._cells = np.array(values, dtype=np.float32).reshape(self.n, self.n)
             self.source = "cells" if any(values) else None
@@ -510,12 +581,12 @@ class DigitPad(_Tool):
 
         On a canvas pad they appear on the canvas; on the grid pad they are shown as a picture.
         """
-        ink = render_strokes(strokes, CANVAS_SIZE, PEN_WIDTH)          # checks the points
+        ink = render_strokes(strokes, CANVAS_SIZE, PEN_WIDTH)  # checks the points
         if self.canvas is None:
             self.set_picture(ink)
             return
         self.canvas.strokes = [[[float(x), float(y)] for x, y in s] for s in strokes]
-        if not strokes:                              # no change event when it was empty already
+        if not strokes:  # no change event when it was empty already
             self.source = None
             self.update()
 
@@ -560,8 +631,10 @@ class DigitPad(_Tool):
         k = 28 // self.n
         img = np.kron(self.drawing(), np.ones((k, k), dtype=np.float32))
         padded = np.pad(img, 1)
-        soft = sum(padded[1 + dr:29 + dr, 1 + dc:29 + dc] * wgt
-                   for dr, dc, wgt in [(0, 0, 1.0), (-1, 0, .25), (1, 0, .25), (0, -1, .25), (0, 1, .25)])
+        soft = sum(
+            padded[1 + dr : 29 + dr, 1 + dc : 29 + dc] * wgt
+            for dr, dc, wgt in [(0, 0, 1.0), (-1, 0, 0.25), (1, 0, 0.25), (0, -1, 0.25), (0, 1, 0.25)]
+        )
         return center_digit(np.clip(soft, 0, 1))
 
     def _error(self, message):
@@ -574,11 +647,11 @@ class DigitPad(_Tool):
             return
         try:
             img = self.image()
-        except ValueError as err:                    # strokes all outside the canvas, say
+        except ValueError as err:  # strokes all outside the canvas, say
             img, problem = np.zeros((28, 28), np.float32), err
         else:
             problem = None
-        self.preview.value = png_bytes(img, invert=False)      # as the network receives it: ink is 1, white
+        self.preview.value = png_bytes(img, invert=False)  # as the network receives it: ink is 1, white
         self.gradient = None
         if img.sum() == 0:
             self.probs = np.zeros(10)
@@ -595,9 +668,11 @@ class DigitPad(_Tool):
             if hasattr(self.model, "layers"):
                 _, self.gradient = saliency(self.model, x[0])
                 self.seen.value = saliency_png(self.gradient)
-                self.seen_label.value = (f"<span style='font-size:11px'>the gradient of the score of {k}: "
-                                         f"ink on <span style='color:crimson'>red</span> pixels raises it, on "
-                                         f"<span style='color:royalblue'>blue</span> ones lowers it</span>")
+                self.seen_label.value = (
+                    f"<span style='font-size:11px'>the gradient of the score of {k}: "
+                    f"ink on <span style='color:crimson'>red</span> pixels raises it, on "
+                    f"<span style='color:royalblue'>blue</span> ones lowers it</span>"
+                )
             else:
                 self.seen_label.value = "<span style='font-size:11px'>(only for an nnlib Model)</span>"
         _show_probs(self.bars, self.probs)

@@ -11,6 +11,7 @@ A course notebook (``notebooks/NN_topic.ipynb``) must be
   (``<object at 0x7f...>``), which differ on every machine and every run;
 - set up for Colab and Kaggle by its first code cell (``python notebooks/course_url.py`` writes it).
 """
+
 from __future__ import annotations
 
 import json

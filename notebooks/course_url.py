@@ -16,6 +16,7 @@ The URL is kept in pyproject.toml (`[project.urls] Repository`), the version in 
 Badges point at the release tag, not at main, so that the notebook a learner opens is the one whose first
 cell installs the matching nnlib. tests/test_setup_cell.py fails when anything here is out of step.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT_URL = re.compile(r'^(Repository = ")([^"]*)(")$', re.M)
 VERSION = re.compile(r'^__version__ = "([^"]+)"$', re.M)
 GITHUB = re.compile(r"https://github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)")
-PLACEHOLDER_OWNER = "OWNER"   # the owner in the URL until the course is published
+PLACEHOLDER_OWNER = "OWNER"  # the owner in the URL until the course is published
 
-SETUP_CELL = '''\
+SETUP_CELL = """\
 # Setup (run first). In a clone of the course it only finds nnlib; on Colab, Kaggle or anywhere else it
 # installs nnlib (on PyPI: nnlib-course) at the release these notebooks were run with.
 import importlib.util, os, subprocess, sys
@@ -61,15 +62,18 @@ if importlib.util.find_spec("nnlib") is None:
                           + RELEASE + "' (or a wheel's path); or start Jupyter in a clone of the course.")
             raise RuntimeError(f"Could not install nnlib from {{source}}.\\n{{advice}}")
         importlib.invalidate_caches()
-# MNIST: nnlib looks in $NNLIB_DATA_DIR, ./data and /kaggle/input, else downloads it once to ~/.cache/nnlib.'''
+# MNIST: nnlib looks in $NNLIB_DATA_DIR, ./data and /kaggle/input, else downloads it once to ~/.cache/nnlib."""
 
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 KAGGLE_BADGE = "https://kaggle.com/static/images/open-in-kaggle.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 # A row of one of the README's notebook tables (the course's, or the student copies' in notebooks/student/),
 # with or without its badge column.
-TABLE_ROW = re.compile(r"^\| \[(?P<stem>\d\d_\w+)\]\(notebooks/(?P<dir>student/)?(?P=stem)\.ipynb\) \| "
-                       r"(?:\[!\[Open in Colab\][^|]*\| )?", re.M)
+TABLE_ROW = re.compile(
+    r"^\| \[(?P<stem>\d\d_\w+)\]\(notebooks/(?P<dir>student/)?(?P=stem)\.ipynb\) \| "
+    r"(?:\[!\[Open in Colab\][^|]*\| )?",
+    re.M,
+)
 BINDER = re.compile(r"\[!\[Binder\]\(" + re.escape(BINDER_BADGE) + r"\)\]\(https://mybinder\.org/v2/gh/[^)]*\)")
 GIT_INSTALL = re.compile(r"git\+https://github\.com/[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+\w*")
 
@@ -92,8 +96,9 @@ def release_tag(version: str) -> str:
 def _owner_repo(url: str) -> tuple[str, str]:
     m = GITHUB.fullmatch(url)
     if m is None:
-        raise SystemExit(f"{url!r} is not a GitHub URL https://github.com/OWNER/REPO (Colab opens notebooks "
-                         "from GitHub only)")
+        raise SystemExit(
+            f"{url!r} is not a GitHub URL https://github.com/OWNER/REPO (Colab opens notebooks from GitHub only)"
+        )
     return m["owner"], m["repo"]
 
 
@@ -103,8 +108,9 @@ def is_placeholder(url: str) -> bool:
 
 def setup_cell(url: str, version: str) -> str:
     """The canonical first code cell of every notebook."""
-    comment = ('# "OWNER": a placeholder, not published yet' if is_placeholder(url)
-               else "# written by notebooks/course_url.py")
+    comment = (
+        '# "OWNER": a placeholder, not published yet' if is_placeholder(url) else "# written by notebooks/course_url.py"
+    )
     return SETUP_CELL.format(url=url, url_comment=comment, tag=release_tag(version))
 
 
@@ -124,8 +130,10 @@ def binder_url(url: str, version: str) -> str:
 
 def badges(url: str, version: str, notebook: str) -> str:
     """The badge column of the README's notebook table for one notebook."""
-    return (f"[![Open in Colab]({COLAB_BADGE})]({colab_url(url, version, notebook)}) "
-            f"[![Open in Kaggle]({KAGGLE_BADGE})]({kaggle_url(url, version, notebook)})")
+    return (
+        f"[![Open in Colab]({COLAB_BADGE})]({colab_url(url, version, notebook)}) "
+        f"[![Open in Kaggle]({KAGGLE_BADGE})]({kaggle_url(url, version, notebook)})"
+    )
 
 
 def binder_badge(url: str, version: str) -> str:
@@ -136,6 +144,7 @@ def updated_readme(text: str, url: str, version: str) -> str:
     def row(m):
         notebook = (m["dir"] or "") + m["stem"] + ".ipynb"
         return f"| [{m['stem']}](notebooks/{notebook}) | {badges(url, version, notebook)} | "
+
     text = TABLE_ROW.sub(row, text)
     text = BINDER.sub(lambda m: binder_badge(url, version), text)
     return GIT_INSTALL.sub(lambda m: f"git+{url}@{release_tag(version)}", text)
@@ -143,12 +152,12 @@ def updated_readme(text: str, url: str, version: str) -> str:
 
 def updated_citation(text: str, url: str, version: str) -> str:
     """CITATION.cff with its ``version`` and ``repository-code`` lines set to the course's."""
-    text = re.sub(r'^version: .*$', f'version: "{version}"', text, flags=re.M)
-    return re.sub(r'^repository-code: .*$', f'repository-code: "{url}"', text, flags=re.M)
+    text = re.sub(r"^version: .*$", f'version: "{version}"', text, flags=re.M)
+    return re.sub(r"^repository-code: .*$", f'repository-code: "{url}"', text, flags=re.M)
 
 
 def _source_lines(source: str) -> list[str]:
-    return source.splitlines(keepends=True)   # as nbformat stores a cell's source
+    return source.splitlines(keepends=True)  # as nbformat stores a cell's source
 
 
 def updated_notebook(text: str, cell: str) -> str:
@@ -189,15 +198,17 @@ def set_url(new_url: str, root: Path = ROOT) -> None:
     _owner_repo(new_url)
     old_url = read_url(root)
     path = root / "pyproject.toml"
-    path.write_text(PYPROJECT_URL.sub(lambda m: m[1] + new_url + m[3], path.read_text(encoding="utf-8")),
-                    encoding="utf-8")
+    path.write_text(
+        PYPROJECT_URL.sub(lambda m: m[1] + new_url + m[3], path.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     for readme in readmes(root):
         readme.write_text(readme.read_text(encoding="utf-8").replace(old_url, new_url), encoding="utf-8")
 
 
 def main(argv=None, root: Path = ROOT) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="the repository's new public URL, https://github.com/OWNER/REPO")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is out of step")
     args = parser.parse_args(argv)
@@ -211,8 +222,10 @@ def main(argv=None, root: Path = ROOT) -> int:
         print(f"{'differs' if args.check else 'updated'}: {path.relative_to(root)}")
         if not args.check:
             path.write_text(text, encoding="utf-8")
-    print(f"{url} @ {release_tag(version)}: {len(changes)} file(s) {'out of step' if args.check else 'changed'}"
-          + (" (the URL is a placeholder: the course is not published yet)" if is_placeholder(url) else ""))
+    print(
+        f"{url} @ {release_tag(version)}: {len(changes)} file(s) {'out of step' if args.check else 'changed'}"
+        + (" (the URL is a placeholder: the course is not published yet)" if is_placeholder(url) else "")
+    )
     return 1 if args.check and changes else 0
 
 

@@ -15,6 +15,7 @@ with `notebooks/spread.py`). A regression check on another machine then compares
 every measurement within its tolerance. CI runs the notebooks twice (default threads and
 OPENBLAS_NUM_THREADS=1) to prove it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -34,8 +35,9 @@ def execute(path: Path, timeout: int = 1200):
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(HERE)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(HERE)}}
+    )
     client.execute()
     # Live widgets cannot be stored meaningfully: drop their views and saved state (random ids, ~1 MB).
     nb.metadata.pop("widgets", None)

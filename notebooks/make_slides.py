@@ -31,6 +31,7 @@ nbconvert's slides exporter, without executing them: the stored outputs are show
 the course is about the code. The HTML loads reveal.js from a CDN when it is opened; building needs no network.
 Open ``OUTDIR/NN_topic.slides.html`` in a browser (arrows move, ``Esc`` shows the overview, ``s`` the notes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,8 +74,11 @@ def slide_types(cells) -> list[str]:
         kind, sections = cell.get("cell_type"), _sections(cell)
         if sections:
             in_solutions = sections[-1].lower().startswith("solution")
-        if (in_solutions or "solution" in cell.get("metadata", {}).get("tags", [])
-                or (kind == "code" and not seen_code and is_setup_cell(cell))):
+        if (
+            in_solutions
+            or "solution" in cell.get("metadata", {}).get("tags", [])
+            or (kind == "code" and not seen_code and is_setup_cell(cell))
+        ):
             kind_of = SKIP
         elif index == 0 or sections:
             kind_of = SLIDE
@@ -113,8 +117,10 @@ def stamped_text(text: str, name: str = "notebook") -> tuple[str, int]:
     """(the notebook's text with current slide metadata, how many cells changed); refuses a non-canonical text."""
     nb = json.loads(text)
     if dumps(nb) != text:
-        raise ValueError(f"{name} is not stored as nbformat writes it; open and save it in Jupyter (or run "
-                         "notebooks/execute.py) first, so that stamping changes only the slide metadata")
+        raise ValueError(
+            f"{name} is not stored as nbformat writes it; open and save it in Jupyter (or run "
+            "notebooks/execute.py) first, so that stamping changes only the slide metadata"
+        )
     new, changed = stamp(nb)
     return dumps(new), changed
 
@@ -140,7 +146,7 @@ def build(paths, out_dir: Path) -> list[Path]:
     from traitlets.config import Config
 
     config = Config()
-    config.SlidesExporter.reveal_scroll = True          # a long slide scrolls instead of being cut off
+    config.SlidesExporter.reveal_scroll = True  # a long slide scrolls instead of being cut off
     exporter = SlidesExporter(config=config)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -154,8 +160,9 @@ def build(paths, out_dir: Path) -> list[Path]:
 
 
 def main(argv=None, folder: Path = HERE) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__
+    )
     parser.add_argument("names", nargs="*", help="notebook numbers or names (default: all), e.g. 03 04")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--check", action="store_true", help="change nothing; exit 1 if any notebook is not stamped")

@@ -28,6 +28,7 @@ In a student copy:
   </summary> ... </details>``) and gets an empty markdown cell under it, ``*Your answer:*``, with nbgrader's
   metadata for a manually graded answer (grade id ``NN-qN``, 1 point); the course notebooks keep the answers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,9 +43,9 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
-QUESTION = re.compile(r"\*\*Q(\d+)\.\*\*")                              # a question starts "**Q1.**"
+QUESTION = re.compile(r"\*\*Q(\d+)\.\*\*")  # a question starts "**Q1.**"
 ANSWER = re.compile(r"\s*<details><summary>Answer</summary>.*?</details>", re.S)
-INTRO = (" before you open its answer.", ", in the cell below it.")       # the section's first line, reworded
+INTRO = (" before you open its answer.", ", in the cell below it.")  # the section's first line, reworded
 
 
 def blank(source: str) -> tuple[str, str]:
@@ -104,8 +105,13 @@ def _stored(node) -> set:
     """Names whose contents a statement changes without rebinding them: ``x[i] = ...``, ``x.a += ...``."""
     names = set()
     for sub in ast.walk(node):
-        targets = (sub.targets if isinstance(sub, ast.Assign) else
-                   [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else [])
+        targets = (
+            sub.targets
+            if isinstance(sub, ast.Assign)
+            else [sub.target]
+            if isinstance(sub, (ast.AugAssign, ast.AnnAssign))
+            else []
+        )
         for target in targets:
             while isinstance(target, (ast.Subscript, ast.Attribute)):
                 target = target.value
@@ -128,7 +134,7 @@ def follow(source: str, tainted: set, solution_lines=frozenset()) -> tuple[bool,
         reads, binds = _names(node)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             local = binds | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
-            reads, binds = reads - local, {node.name}                 # its locals and arguments stay local
+            reads, binds = reads - local, {node.name}  # its locals and arguments stay local
         marked = bool(solution_lines & set(range(node.lineno, node.end_lineno + 1)))
         # after a dependent statement, the rest of the cell runs after the learner's code: what it binds may
         # reflect it (a time measured around the call), so it is tainted too
@@ -142,13 +148,24 @@ def follow(source: str, tainted: set, solution_lines=frozenset()) -> tuple[bool,
 
 def answer_cell(question, grade_id: str):
     """The learner's empty answer under a question: for nbgrader, a manually graded answer worth 1 point."""
-    cell = nbformat.v4.new_markdown_cell("*Your answer:*", metadata={"nbgrader": {
-        "grade": True, "grade_id": grade_id, "locked": False, "points": 1, "schema_version": 3,
-        "solution": True, "task": False}})
+    cell = nbformat.v4.new_markdown_cell(
+        "*Your answer:*",
+        metadata={
+            "nbgrader": {
+                "grade": True,
+                "grade_id": grade_id,
+                "locked": False,
+                "points": 1,
+                "schema_version": 3,
+                "solution": True,
+                "task": False,
+            }
+        },
+    )
     if "id" in question:
-        cell.id = f"{question.id}-answer"[:64]    # stable, so that a rebuilt copy has the same bytes
+        cell.id = f"{question.id}-answer"[:64]  # stable, so that a rebuilt copy has the same bytes
     else:
-        del cell["id"]                            # a notebook older than nbformat 4.5 has no cell ids
+        del cell["id"]  # a notebook older than nbformat 4.5 has no cell ids
     return cell
 
 

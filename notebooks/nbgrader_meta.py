@@ -19,6 +19,7 @@ metadata into the student copies, and a teacher can run nbgrader on the course n
 Only ``cell.metadata["nbgrader"]`` changes: a cell that is neither a piece nor a check loses that key, and
 nothing else in the file (sources, outputs, ids, other metadata) is touched.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 BEGIN = "### BEGIN SOLUTION"
 CHECK = re.compile(r"\bnnlib\.checks\.check_\w+\(")
-SCHEMA = 3     # nbgrader's cell-metadata schema (nbgrader 0.6 and later)
+SCHEMA = 3  # nbgrader's cell-metadata schema (nbgrader 0.6 and later)
 
 
 def _defined(source: str) -> list[str]:
@@ -55,10 +56,23 @@ def _read(source: str) -> set:
 def meta(grade_id: str, *, piece: bool, points: int = 0) -> dict:
     """nbgrader's metadata for a piece (an autograded answer) or a check (an autograder test)."""
     if piece:
-        return {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": SCHEMA,
-                "solution": True, "task": False}
-    return {"grade": True, "grade_id": grade_id, "locked": True, "points": points, "schema_version": SCHEMA,
-            "solution": False, "task": False}
+        return {
+            "grade": False,
+            "grade_id": grade_id,
+            "locked": False,
+            "schema_version": SCHEMA,
+            "solution": True,
+            "task": False,
+        }
+    return {
+        "grade": True,
+        "grade_id": grade_id,
+        "locked": True,
+        "points": points,
+        "schema_version": SCHEMA,
+        "solution": False,
+        "task": False,
+    }
 
 
 def plan(nb, number: str) -> dict:
@@ -73,8 +87,10 @@ def plan(nb, number: str) -> dict:
         if not pending:
             continue
         if not CHECK.search(cell.source):
-            raise ValueError(f"{number}: the piece in cell {pending[0]} is not followed by a check "
-                             f"(cell {i} does not call nnlib.checks.check_*)")
+            raise ValueError(
+                f"{number}: the piece in cell {pending[0]} is not followed by a check "
+                f"(cell {i} does not call nnlib.checks.check_*)"
+            )
         tested, points, first = _read(cell.source), 0, None
         for j in pending:
             names = _defined(nb.cells[j].source)
@@ -139,8 +155,10 @@ def main(argv=None) -> int:
     stale = [p for p in args.notebooks or course_notebooks() if stamp_file(p, write=not args.check)]
     if args.check:
         if stale:
-            print(f"nbgrader metadata out of date: {', '.join(p.name for p in stale)}; "
-                  f"run python notebooks/nbgrader_meta.py")
+            print(
+                f"nbgrader metadata out of date: {', '.join(p.name for p in stale)}; "
+                f"run python notebooks/nbgrader_meta.py"
+            )
             return 1
         print("nbgrader metadata is current")
         return 0

@@ -11,7 +11,8 @@ check the range over seeds beside the range over kernels and the band the notebo
     NNLIB_DATA_DIR=../shared/data/mnist python notebooks/spread.py --write         # everything (about 2 h)
     NNLIB_DATA_DIR=../shared/data/mnist python notebooks/spread.py 06 --seeds 0 1 2 3 4 --variants default --write
 
-**Seeds.** (``--runs variant:seed ...`` names the runs one by one.) Seed ``k`` runs each notebook with every integer seed in its code shifted by ``k``:
+**Seeds.** (``--runs variant:seed ...`` names the runs one by one.) Seed ``k`` runs each notebook with every
+integer seed in its code shifted by ``k``:
 ``rng=0`` becomes ``rng=0 + k``, ``seed=1`` becomes ``seed=1 + k``, ``default_rng(0)`` becomes
 ``default_rng(0 + k)``, and ``rng=seed`` becomes ``rng=seed + k`` (the initial weights, the shuffling, the
 validation split and every other draw). Seed 0 is the notebook as stored. Seeds run in the first variant;
@@ -36,6 +37,7 @@ A band must cover every value seen, over seeds and variants, with a margin (the 
 rate) fails it. Where a result splits (one seed trains, another does not), no band fits: the notebook
 shows the outcome over seeds and checks a claim that holds for all of them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,15 +57,26 @@ VARIANTS = {
     "default": {},
     "threads1": {"OPENBLAS_NUM_THREADS": "1"},
     "sandybridge": {"OPENBLAS_CORETYPE": "Sandybridge"},
-    "sandybridge1": {"OPENBLAS_CORETYPE": "Sandybridge", "OPENBLAS_NUM_THREADS": "1"},   # CI's second pass, here
+    "sandybridge1": {"OPENBLAS_CORETYPE": "Sandybridge", "OPENBLAS_NUM_THREADS": "1"},  # CI's second pass, here
     "zen": {"OPENBLAS_CORETYPE": "Zen"},
     "haswell": {"OPENBLAS_CORETYPE": "Haswell"},
     "nehalem": {"OPENBLAS_CORETYPE": "Nehalem", "OPENBLAS_NUM_THREADS": "1"},
     "skylakex": {"OPENBLAS_CORETYPE": "SkylakeX"},
 }
 ORIGINAL_ENV = dict(os.environ)
-COLUMNS = ["notebook", "label", "band", "low", "high", "seeds", "seed_low", "seed_high",
-           "variants", "variant_low", "variant_high"]
+COLUMNS = [
+    "notebook",
+    "label",
+    "band",
+    "low",
+    "high",
+    "seeds",
+    "seed_low",
+    "seed_high",
+    "variants",
+    "variant_low",
+    "variant_high",
+]
 
 _SEEDED = [
     (re.compile(r"\b(rng|seed)(\s*=\s*)(\d+)\b"), r"\1\2\3 + {k}"),
@@ -87,8 +100,10 @@ CHECK_LINE = re.compile(r"^(?P<label>.+) (?P<shown>\S+) \((?P<band>expected [^()
 def band_limits(band: str):
     """The band a check line states, as numbers: ``"expected 98.0% ± 0.5"`` -> (0.975, 0.985),
     ``"expected 87% to 91%"`` -> (0.87, 0.91), ``"expected below 1e-06"`` -> (-inf, 1e-06)."""
+
     def number(text):
         return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+
     words = band.split()
     if words[1] == "below":
         return -float("inf"), number(words[2])
@@ -124,10 +139,14 @@ def kernel(variant: str) -> str:
     """The OpenBLAS kernel NumPy runs under ``variant`` (asked in a fresh process, as threadpoolctl tells it)."""
     import subprocess
     import sys
-    code = ("import numpy, threadpoolctl; print(next((i.get('architecture') for i in threadpoolctl.threadpool_info() "
-            "if i.get('internal_api') == 'openblas'), 'not OpenBLAS'))")
-    result = subprocess.run([sys.executable, "-c", code], env={**ORIGINAL_ENV, **VARIANTS[variant]},
-                            capture_output=True, text=True)
+
+    code = (
+        "import numpy, threadpoolctl; print(next((i.get('architecture') for i in threadpoolctl.threadpool_info() "
+        "if i.get('internal_api') == 'openblas'), 'not OpenBLAS'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={**ORIGINAL_ENV, **VARIANTS[variant]}, capture_output=True, text=True
+    )
     return result.stdout.strip() or "unknown (threadpoolctl missing?)"
 
 
@@ -142,16 +161,18 @@ def run_one(job):
         if cell.cell_type == "code":
             cell.source = reseed(cell.source, seed)
     workdir.mkdir(parents=True, exist_ok=True)
-    os.environ.clear()                                                 # a worker runs many jobs: start afresh
-    os.environ.update(ORIGINAL_ENV, **VARIANTS[variant], NNLIB_EXPECT_LOG=str(log))   # the kernel inherits it
-    os.environ.pop("NNLIB_STRICT_CHECKS", None)                        # warn, go on, and log every check
-    NotebookClient(nb, timeout=3600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(workdir)}}).execute()
-    errors = [o.get("ename") for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.get("output_type") == "error"]
+    os.environ.clear()  # a worker runs many jobs: start afresh
+    os.environ.update(ORIGINAL_ENV, **VARIANTS[variant], NNLIB_EXPECT_LOG=str(log))  # the kernel inherits it
+    os.environ.pop("NNLIB_STRICT_CHECKS", None)  # warn, go on, and log every check
+    NotebookClient(
+        nb, timeout=3600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(workdir)}}
+    ).execute()
+    errors = [
+        o.get("ename") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"
+    ]
     shutil.rmtree(workdir, ignore_errors=True)
     if not errors:
-        log.with_suffix(".done").touch()   # --logdir: a later run with the same folder skips this job
+        log.with_suffix(".done").touch()  # --logdir: a later run with the same folder skips this job
     return f"  {path.stem} / {variant} / seed {seed}: done" + (f" (errors: {errors})" if errors else "")
 
 
@@ -164,8 +185,9 @@ def collect(logdir: Path, runs):
     for notebook, variant, seed, log in runs:
         for line in log.read_text().splitlines() if log.exists() else []:
             row = json.loads(line)
-            entry = seen.setdefault((notebook, row["label"]), {"seeds": defaultdict(list),
-                                                              "variants": defaultdict(list)})
+            entry = seen.setdefault(
+                (notebook, row["label"]), {"seeds": defaultdict(list), "variants": defaultdict(list)}
+            )
             entry.update(expected=row["expected"], low=row["low"], high=row["high"])
             entry["seeds"][seed].append(row["value"])
             if seed == 0:
@@ -182,15 +204,21 @@ def table_rows(seen):
     for (notebook, label), e in sorted(seen.items()):
         seed_values = [v for vs in e["seeds"].values() for v in vs]
         variant_values = [v for vs in e["variants"].values() for v in vs]
-        rows.append({
-            "notebook": notebook, "label": label, "band": e.get("expected", ""),
-            "low": _fmt(e.get("low")), "high": _fmt(e.get("high")),
-            "seeds": " ".join(str(s) for s in sorted(e["seeds"])),
-            "seed_low": _fmt(min(seed_values, default=None)), "seed_high": _fmt(max(seed_values, default=None)),
-            "variants": " ".join(sorted(e["variants"])),
-            "variant_low": _fmt(min(variant_values, default=None)),
-            "variant_high": _fmt(max(variant_values, default=None)),
-        })
+        rows.append(
+            {
+                "notebook": notebook,
+                "label": label,
+                "band": e.get("expected", ""),
+                "low": _fmt(e.get("low")),
+                "high": _fmt(e.get("high")),
+                "seeds": " ".join(str(s) for s in sorted(e["seeds"])),
+                "seed_low": _fmt(min(seed_values, default=None)),
+                "seed_high": _fmt(max(seed_values, default=None)),
+                "variants": " ".join(sorted(e["variants"])),
+                "variant_low": _fmt(min(variant_values, default=None)),
+                "variant_high": _fmt(max(variant_values, default=None)),
+            }
+        )
     return rows
 
 
@@ -212,21 +240,39 @@ def write_table(rows, notebooks_run, path: Path = TABLE):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("prefixes", nargs="*", help="notebooks whose names start so (default: all)")
-    parser.add_argument("--variants", nargs="+", default=["default", "threads1", "sandybridge1"],
-                        choices=list(VARIANTS), help="the first one is also where the seeds run")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["default", "threads1", "sandybridge1"],
+        choices=list(VARIANTS),
+        help="the first one is also where the seeds run",
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--runs", nargs="+", metavar="VARIANT:SEED",
-                        help="exactly these runs instead of --variants and --seeds, e.g. default:0 threads1:2")
-    parser.add_argument("--jobs", type=int, default=2,
-                        help="notebooks executed at once (each should then have its own core: one BLAS thread)")
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        metavar="VARIANT:SEED",
+        help="exactly these runs instead of --variants and --seeds, e.g. default:0 threads1:2",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="notebooks executed at once (each should then have its own core: one BLAS thread)",
+    )
     parser.add_argument("--write", action="store_true", help=f"record the ranges in {TABLE.name}")
-    parser.add_argument("--logdir", type=Path, help="keep the raw logs (one JSON line per check) in this folder; "
-                        "a later run with the same folder re-uses the notebook runs that finished without errors")
+    parser.add_argument(
+        "--logdir",
+        type=Path,
+        help="keep the raw logs (one JSON line per check) in this folder; "
+        "a later run with the same folder re-uses the notebook runs that finished without errors",
+    )
     args = parser.parse_args(argv)
     if "skylakex" in args.variants and not cpu_has_avx512():
         parser.error("the skylakex variant needs a CPU with AVX-512 (this one has none)")
-    paths = sorted(p for p in HERE.glob("[0-9][0-9]_*.ipynb")
-                   if not args.prefixes or p.name.startswith(tuple(args.prefixes)))
+    paths = sorted(
+        p for p in HERE.glob("[0-9][0-9]_*.ipynb") if not args.prefixes or p.name.startswith(tuple(args.prefixes))
+    )
     first = args.variants[0]
     combos = [(first, s) for s in args.seeds] + [(v, 0) for v in args.variants[1:]]
     if args.runs:
@@ -234,16 +280,19 @@ def main(argv=None):
         if any(v not in VARIANTS for v, _ in combos):
             parser.error(f"--runs takes VARIANT:SEED with a variant of {list(VARIANTS)}")
     for name in dict.fromkeys(v for v, _ in combos):
-        print(f"variant {name}: {VARIANTS[name] or 'unchanged environment'}, OpenBLAS kernel {kernel(name)}", flush=True)
+        print(
+            f"variant {name}: {VARIANTS[name] or 'unchanged environment'}, OpenBLAS kernel {kernel(name)}", flush=True
+        )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = args.logdir or Path(tmp)
         tmp.mkdir(parents=True, exist_ok=True)
-        jobs = [(p, v, s, tmp / f"{p.stem}.{v}.{s}.jsonl", tmp / f"work.{p.stem}.{v}.{s}")
-                for v, s in combos for p in paths]
+        jobs = [
+            (p, v, s, tmp / f"{p.stem}.{v}.{s}.jsonl", tmp / f"work.{p.stem}.{v}.{s}") for v, s in combos for p in paths
+        ]
         print(f"{len(jobs)} notebook runs: " + ", ".join(f"{v} seed {s}" for v, s in combos), flush=True)
         todo = [job for job in jobs if not job[3].with_suffix(".done").exists()]
         for job in todo:
-            job[3].unlink(missing_ok=True)        # an unfinished run's partial log
+            job[3].unlink(missing_ok=True)  # an unfinished run's partial log
         if len(todo) < len(jobs):
             print(f"{len(jobs) - len(todo)} of them already done in {tmp}", flush=True)
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -254,8 +303,10 @@ def main(argv=None):
     width = max((len(r["label"]) for r in rows), default=10)
     print(f"\n{'notebook':10} {'check':{width}}  {'seeds':>21}  {'variants':>21}  band")
     for r in rows:
-        print(f"{r['notebook'][:10]:10} {r['label']:{width}}  {r['seed_low']:>10} {r['seed_high']:>10}  "
-              f"{r['variant_low']:>10} {r['variant_high']:>10}  {r['band']}")
+        print(
+            f"{r['notebook'][:10]:10} {r['label']:{width}}  {r['seed_low']:>10} {r['seed_high']:>10}  "
+            f"{r['variant_low']:>10} {r['variant_high']:>10}  {r['band']}"
+        )
     if args.write:
         write_table(rows, {p.stem for p in paths})
         print(f"\nwritten: {TABLE}")

@@ -14,6 +14,7 @@ Copy this file into your nbgrader course folder (the folder that holds ``source/
   empty, manually graded answer cell, exactly as notebooks/make_student.py does.
 - The notebooks read MNIST: set ``NNLIB_DATA_DIR`` to a folder holding it (or let nnlib download it).
 """
+
 import importlib.util
 import os
 import sys
@@ -27,10 +28,10 @@ c = get_config()  # noqa: F821  (nbgrader's config loader provides it)
 # A failed nnlib check raises AssertionError with its hint (nnlib/checks/_core.py): the test cell fails.
 os.environ["NNLIB_GRADING"] = "1"
 
-c.CourseDirectory.root = os.getcwd()          # run nbgrader in the course folder (its default, said here)
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}   # make_student's stub
+c.CourseDirectory.root = os.getcwd()  # run nbgrader in the course folder (its default, said here)
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}  # make_student's stub
 c.ClearSolutions.text_stub = "*Your answer:*"
-c.ExecutePreprocessor.timeout = 1800          # seconds per cell: notebook 14 trains a CNN for minutes
+c.ExecutePreprocessor.timeout = 1800  # seconds per cell: notebook 14 trains a CNN for minutes
 c.Execute.timeout = 1800
 
 
@@ -53,11 +54,11 @@ def _make_student():
 make_student = _make_student()
 
 
-class StudentEdition(NbGraderPreprocessor):   # nbgrader's: enabled by default
+class StudentEdition(NbGraderPreprocessor):  # nbgrader's: enabled by default
     """Remove what the learner must not see: the exercise solutions and the folded answers (make_student.py)."""
 
     def preprocess(self, nb, resources):
-        number = Path(resources.get("unique_key", "")).name[:2]        # the notebook's "03"
+        number = Path(resources.get("unique_key", "")).name[:2]  # the notebook's "03"
         cells = [cell for cell in nb.cells if "solution" not in cell.metadata.get("tags", [])]
         nb.cells = make_student.without_answers(cells, number if number.isdigit() else "")
         return nb, resources
@@ -68,5 +69,8 @@ if make_student is not None:
     defaults = GenerateAssignment.class_traits()["preprocessors"].default()
     c.GenerateAssignment.preprocessors = [StudentEdition, *defaults]
 else:
-    print("nbgrader_config.py: notebooks/make_student.py not found (nnlib is not a checkout of the course): "
-          "the released notebooks keep the exercise solutions and the answers", file=sys.stderr)
+    print(
+        "nbgrader_config.py: notebooks/make_student.py not found (nnlib is not a checkout of the course): "
+        "the released notebooks keep the exercise solutions and the answers",
+        file=sys.stderr,
+    )

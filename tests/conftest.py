@@ -1,5 +1,4 @@
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,10 +33,12 @@ def rng():
 def blobs():
     """``blobs(rng, n, classes, sep)``: labelled blobs in 4-D, one per class, ``sep`` apart along every axis,
     float32 features and int labels; any working network learns them."""
+
     def make(rng, n=200, classes=2, sep=3.0):
         y = rng.integers(0, classes, n)
         X = (rng.normal(size=(n, 4)) + sep * y[:, None]).astype(np.float32)
         return X, y
+
     return make
 
 

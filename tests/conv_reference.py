@@ -1,6 +1,7 @@
 """The convolution straight from its formula, in loops over examples, filters and positions: the reference of
 tests/test_conv.py (nnlib's Conv2D) and, with its wrong variants, of tests/test_checks_conv.py (notebook 14's
 checks). Slow and obviously right."""
+
 import numpy as np
 
 
@@ -22,6 +23,6 @@ def conv_naive(X, W, b, stride=1, pad=0, flip=False, bias=True):
         for f in range(F):
             for i in range(H_out):
                 for j in range(W_out):
-                    window = Xp[n, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                    window = Xp[n, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
                     out[n, f, i, j] = np.sum(window * K[f]) + (b[f] if bias else 0)
     return out

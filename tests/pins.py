@@ -6,6 +6,7 @@ where they were recorded: another numpy build, OpenBLAS version, kernel or threa
 Elsewhere those tests skip, saying so; the rest of the suite checks the same code machine-independently
 (against hand-written loops and numerical gradients).
 """
+
 import hashlib
 
 import numpy as np
@@ -15,9 +16,16 @@ def signature() -> str:
     """'numpy 2.4.6 | openblas 0.3.29 Haswell, 1 thread', or 'numpy ... | BLAS unknown' without threadpoolctl."""
     try:
         import threadpoolctl
-        blas = next((f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}, "
-                     f"{i.get('num_threads')} thread{'s' if i.get('num_threads') != 1 else ''}"
-                     for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"), "no BLAS found")
+
+        blas = next(
+            (
+                f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}, "
+                f"{i.get('num_threads')} thread{'s' if i.get('num_threads') != 1 else ''}"
+                for i in threadpoolctl.threadpool_info()
+                if i.get("user_api") == "blas"
+            ),
+            "no BLAS found",
+        )
     except ImportError:
         blas = "BLAS unknown (no threadpoolctl)"
     return f"numpy {np.__version__} | {blas}"
@@ -25,9 +33,11 @@ def signature() -> str:
 
 def skip_unless(recorded: str):
     import pytest
+
     here = signature()
-    return pytest.mark.skipif(here != recorded, reason=f"pinned bits were recorded under {recorded!r}; "
-                                                       f"this run has {here!r}")
+    return pytest.mark.skipif(
+        here != recorded, reason=f"pinned bits were recorded under {recorded!r}; this run has {here!r}"
+    )
 
 
 def sha256(arrays, names: bool = True) -> str:

@@ -7,6 +7,7 @@ the pad falls back to its grid, saying why.
 Needs Debian's chromium (/usr/bin/chromium) and playwright's Python package, which `.ci/run` installs;
 playwright's own browser download is never used. Skipped, saying why, when either is missing.
 """
+
 import json
 import os
 import shutil
@@ -23,10 +24,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "10_model_api_and_evaluation.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
-ERRORS = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"   # tracebacks and warnings
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+ERRORS = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"  # tracebacks and warnings
 FALLBACK = "fallback.ipynb"
 # A notebook in which `import anywidget` fails, as where it is not installed: the pad must show its grid.
 FALLBACK_CELLS = [
@@ -58,12 +67,28 @@ def lab(tmp_path):
     port, token = _free_port(), "nnlib-browser-test"
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
-         "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True", "--allow-root",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "wb"))
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={tmp_path}",
+            "--LabApp.expose_app_in_browser=True",
+            "--ServerApp.disable_check_xsrf=True",
+            "--allow-root",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "lab.log", "wb"),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -93,7 +118,9 @@ def _open(page, base, token, name):
     page.wait_for_function(
         "() => { const w = window.jupyterapp.shell.currentWidget;"
         " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=120_000)
+        " && w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=120_000,
+    )
 
 
 def _stroke(page, canvas, points, steps=8):
@@ -113,8 +140,11 @@ def _stroke(page, canvas, points, steps=8):
 
 def _wait_for_prediction(page, k):
     """Wait until the pad's label reads "prediction: k"."""
-    page.wait_for_function("k => [...document.querySelectorAll('.jupyter-widgets b')].some("
-                           "b => b.textContent === 'prediction: ' + k)", arg=k, timeout=30_000)
+    page.wait_for_function(
+        "k => [...document.querySelectorAll('.jupyter-widgets b')].some(b => b.textContent === 'prediction: ' + k)",
+        arg=k,
+        timeout=30_000,
+    )
 
 
 def test_notebook_09_widgets_render_in_jupyterlab(lab):
@@ -132,12 +162,16 @@ def test_notebook_09_widgets_render_in_jupyterlab(lab):
             page.wait_for_function(
                 "() => [...document.querySelectorAll(" + json.dumps(ERRORS) + ")].some(e => e.textContent.includes("
                 "'Traceback')) || [...document.querySelectorAll('.jupyter-widgets')].some("
-                "w => w.textContent.includes('mistakes in 10000 images'))", timeout=300_000)
+                "w => w.textContent.includes('mistakes in 10000 images'))",
+                timeout=300_000,
+            )
             tracebacks = [t for t in page.locator(ERRORS).all_text_contents() if "Traceback" in t]
             if tracebacks:
                 t = tracebacks[0]
-                pytest.fail(f"a cell of {NOTEBOOK} raised in JupyterLab:\n"
-                            + (t if len(t) < 3000 else f"{t[:600]}\n...\n{t[-2000:]}"))
+                pytest.fail(
+                    f"a cell of {NOTEBOOK} raised in JupyterLab:\n"
+                    + (t if len(t) < 3000 else f"{t[:600]}\n...\n{t[-2000:]}")
+                )
             widgets.get_by_text("mistakes in 10000 images").wait_for(timeout=10_000)
             widgets.get_by_text("predicted").first.wait_for(timeout=60_000)
             widgets.get_by_text("draw a digit on the canvas").wait_for(timeout=120_000)
@@ -149,7 +183,8 @@ def test_notebook_09_widgets_render_in_jupyterlab(lab):
             page.wait_for_function(
                 "() => [...document.querySelectorAll('.jupyter-widgets span')].some("
                 "s => (s.getAttribute('style') || '').includes('crimson') && s.textContent.includes('predicted'))",
-                timeout=30_000)
+                timeout=30_000,
+            )
             page.screenshot(path=str(tmp_path / "notebook10.png"), full_page=False)
             # The digit pad: a canvas (anywidget), its note about a missing canvas hidden once it shows.
             canvas = page.locator("canvas.nnlib-pad-canvas")
@@ -160,8 +195,10 @@ def test_notebook_09_widgets_render_in_jupyterlab(lab):
             # Draw a 7 with the mouse: the bar, then the stem (two strokes, real pointer events).
             _stroke(page, canvas, [(60, 50), (220, 50)])
             _stroke(page, canvas, [(218, 55), (170, 150), (130, 250)])
-            inked = canvas.evaluate("c => { const d = c.getContext('2d').getImageData(0, 0, 280, 280).data;"
-                                    " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 128; return n; }")
+            inked = canvas.evaluate(
+                "c => { const d = c.getContext('2d').getImageData(0, 0, 280, 280).data;"
+                " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 128; return n; }"
+            )
             assert inked > 3000, f"the strokes did not draw on the canvas ({inked} dark pixels)"
             label = widgets.get_by_text("prediction:")
             label.wait_for(timeout=30_000)
@@ -174,7 +211,9 @@ def test_notebook_09_widgets_render_in_jupyterlab(lab):
             page.wait_for_function(
                 "() => { const c = document.querySelector('canvas.nnlib-pad-canvas');"
                 " const d = c.getContext('2d').getImageData(0, 0, 280, 280).data;"
-                " for (let i = 0; i < d.length; i += 4) if (d[i] < 128) return false; return true; }", timeout=30_000)
+                " for (let i = 0; i < d.length; i += 4) if (d[i] < 128) return false; return true; }",
+                timeout=30_000,
+            )
             # A finger: Chromium's own touch events (through the DevTools protocol) become pointer events of
             # type touch on the canvas. Draw a 1.
             cdp = page.context.new_cdp_session(page)
@@ -204,7 +243,9 @@ def test_digit_pad_falls_back_to_its_grid_without_anywidget(lab):
             page.wait_for_function(
                 "() => [...document.querySelectorAll(" + json.dumps(ERRORS) + ")].some(e => e.textContent.includes("
                 "'Traceback')) || [...document.querySelectorAll('.jupyter-widgets')].some("
-                "w => w.textContent.includes('draw a digit on the grid'))", timeout=120_000)
+                "w => w.textContent.includes('draw a digit on the grid'))",
+                timeout=120_000,
+            )
             tracebacks = [t for t in page.locator(ERRORS).all_text_contents() if "Traceback" in t]
             assert not tracebacks, f"a cell of {FALLBACK} raised:\n{tracebacks[0][-3000:]}"
             widgets.get_by_text("because the drawing canvas needs anywidget").wait_for(timeout=10_000)
@@ -217,6 +258,7 @@ def test_digit_pad_falls_back_to_its_grid_without_anywidget(lab):
             # The upload: a white PNG has no ink (the pad says so), a dark 1 on white paper gives a prediction.
             sys.path.insert(0, str(ROOT))
             from nnlib.widgets import png_bytes
+
             blank, one = tmp_path / "blank.png", tmp_path / "one.png"
             blank.write_bytes(png_bytes(np.zeros((28, 28)), scale=4))
             digit = np.zeros((28, 28))

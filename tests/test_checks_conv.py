@@ -1,21 +1,22 @@
 """nnlib.checks' convolution checks (notebook 14): each passes on a correct piece (the notebook's solutions,
 written again here) and fails on each typical wrong version with the hint meant for it; a stub is reported as
 not implemented yet, and the checks' own loop references agree with numerical gradients."""
+
 import inspect
 
 import numpy as np
-import pytest
 from numpy.lib.stride_tricks import as_strided
 
 from nnlib import checks
 from nnlib.checks import conv as conv_checks
 from nnlib.gradcheck import numerical_gradient, rel_error
 
-from checking import fails, passes, stub, verdict     # tests/checking.py
-from conv_reference import conv_naive, pad_           # tests/conv_reference.py
+from checking import fails, passes, stub, verdict  # tests/checking.py
+from conv_reference import conv_naive, pad_  # tests/conv_reference.py
 
 
 # -- the right answers (as in the notebook) ------------------------------------------------------------
+
 
 def im2col(X, kh, kw, stride=1, pad=0, order=(0, 1, 2, 3, 4, 5), step=None):
     Xp = pad_(X, pad)
@@ -23,8 +24,9 @@ def im2col(X, kh, kw, stride=1, pad=0, order=(0, 1, 2, 3, 4, 5), step=None):
     H_out, W_out = (height - kh) // stride + 1, (width - kw) // stride + 1
     sN, sC, sH, sW = Xp.strides
     step = stride if step is None else step
-    windows = as_strided(Xp, shape=(N, H_out, W_out, C, kh, kw),
-                         strides=(sN, sH * step, sW * step, sC, sH, sW), writeable=False)
+    windows = as_strided(
+        Xp, shape=(N, H_out, W_out, C, kh, kw), strides=(sN, sH * step, sW * step, sC, sH, sW), writeable=False
+    )
     windows = windows.transpose(order)
     return windows.reshape(N * H_out * W_out, C * kh * kw)
 
@@ -39,8 +41,19 @@ def conv_forward(X, W, b, stride=1, pad=0, reshape_straight=False):
     return out.reshape(N, H_out, W_out, F).transpose(0, 3, 1, 2)
 
 
-def conv_backward(dout, X, W, stride=1, pad=0, overwrite=False, flip=False, one_example=False, mean=False,
-                  db_mean=False, keep_padding=False):
+def conv_backward(
+    dout,
+    X,
+    W,
+    stride=1,
+    pad=0,
+    overwrite=False,
+    flip=False,
+    one_example=False,
+    mean=False,
+    db_mean=False,
+    keep_padding=False,
+):
     N, C, height, width = X.shape
     F, _, kh, kw = W.shape
     _, _, H_out, W_out = dout.shape
@@ -55,14 +68,19 @@ def conv_backward(dout, X, W, stride=1, pad=0, overwrite=False, flip=False, one_
     for a in range(kh):
         for c in range(kw):
             part = dcols[:, :, :, :, a, c].transpose(0, 3, 1, 2)
-            target = (slice(None), slice(None), slice(a, a + stride * H_out, stride), slice(c, c + stride * W_out, stride))
+            target = (
+                slice(None),
+                slice(None),
+                slice(a, a + stride * H_out, stride),
+                slice(c, c + stride * W_out, stride),
+            )
             if overwrite:
                 dXp[target] = part
             else:
                 dXp[target] += part
     if keep_padding:
         return dXp, dW, db
-    return dXp[:, :, pad:pad + height, pad:pad + width], dW, db
+    return dXp[:, :, pad : pad + height, pad : pad + width], dW, db
 
 
 def maxpool_forward(X, size=2, mean=False):
@@ -76,13 +94,14 @@ def maxpool_backward(dout, X, size=2, how="max"):
     windows = X.reshape(N, C, height // size, size, width // size, size)
     mask = windows == windows.max(axis=(3, 5), keepdims=True)
     if how == "spread":
-        mask = np.full(windows.shape, 1 / size ** 2)
+        mask = np.full(windows.shape, 1 / size**2)
     elif how == "everywhere":
         mask = np.ones(windows.shape)
     return (mask * dout[:, :, :, None, :, None]).reshape(X.shape)
 
 
 # -- the checks' references are right --------------------------------------------------------------------
+
 
 def test_the_references_agree_with_each_other_and_with_numerical_gradients():
     rng = np.random.default_rng(0)
@@ -111,6 +130,7 @@ def test_the_checks_are_reachable_from_nnlib_checks():
 
 # -- conv_forward ---------------------------------------------------------------------------------------------
 
+
 def test_conv_forward_passes_the_loop_and_the_im2col_versions(capsys):
     assert passes(capsys, checks.check_conv_forward, conv_naive).startswith("conv_forward: 5 checks passed")
     passes(capsys, checks.check_conv_forward, conv_forward)
@@ -118,25 +138,51 @@ def test_conv_forward_passes_the_loop_and_the_im2col_versions(capsys):
 
 def test_conv_forward_names_each_typical_mistake(capsys):
     check = checks.check_conv_forward
-    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, stride, pad, flip=True),
-          hint="kernel flipped")
-    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, stride, pad, bias=False),
-          hint="you forgot the bias")
-    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_forward(X, W, b, stride, pad, reshape_straight=True),
-          hint="reshape it to (N, H_out, W_out, F) first")
-    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, stride, 0),
-          hint="the shape without padding")
-    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(
-        np.pad(X, ((0, 0), (0, 0), (pad, 0), (pad, 0))), W, b, stride, 0), hint="H grows by 2 * pad")
-    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(np.pad(X, pad), W, b, stride, 0),
-          hint="pad only the last two axes")
-    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(
-        np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=1.0), W, b, stride, 0),
-        hint="pad X with zeros")
-    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, 1, pad),
-          hint="the shape at stride 1")
-    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, stride, pad) * 2,
-          hint="sliding dot product")
+    fails(
+        capsys,
+        check,
+        lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, stride, pad, flip=True),
+        hint="kernel flipped",
+    )
+    fails(
+        capsys,
+        check,
+        lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, stride, pad, bias=False),
+        hint="you forgot the bias",
+    )
+    fails(
+        capsys,
+        check,
+        lambda X, W, b, stride=1, pad=0: conv_forward(X, W, b, stride, pad, reshape_straight=True),
+        hint="reshape it to (N, H_out, W_out, F) first",
+    )
+    fails(
+        capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, stride, 0), hint="the shape without padding"
+    )
+    fails(
+        capsys,
+        check,
+        lambda X, W, b, stride=1, pad=0: conv_naive(np.pad(X, ((0, 0), (0, 0), (pad, 0), (pad, 0))), W, b, stride, 0),
+        hint="H grows by 2 * pad",
+    )
+    fails(
+        capsys,
+        check,
+        lambda X, W, b, stride=1, pad=0: conv_naive(np.pad(X, pad), W, b, stride, 0),
+        hint="pad only the last two axes",
+    )
+    fails(
+        capsys,
+        check,
+        lambda X, W, b, stride=1, pad=0: conv_naive(
+            np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=1.0), W, b, stride, 0
+        ),
+        hint="pad X with zeros",
+    )
+    fails(capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, 1, pad), hint="the shape at stride 1")
+    fails(
+        capsys, check, lambda X, W, b, stride=1, pad=0: conv_naive(X, W, b, stride, pad) * 2, hint="sliding dot product"
+    )
     fails(capsys, check, lambda X, W, b, stride=1, pad=0: [[0.0]], hint="must be a NumPy array")
     out = verdict(capsys, check, stub)[1]
     assert "not implemented yet" in out
@@ -144,29 +190,42 @@ def test_conv_forward_names_each_typical_mistake(capsys):
 
 # -- im2col -------------------------------------------------------------------------------------------------
 
+
 def test_im2col_passes_and_names_each_typical_mistake(capsys):
     check = checks.check_im2col
     assert passes(capsys, check, im2col).startswith("im2col: 4 checks passed")
-    fails(capsys, check, lambda X, kh, kw, stride=1, pad=0: im2col(X, kh, kw, stride, pad, order=(0, 1, 2, 4, 5, 3)),
-          hint="in the order (kernel row, kernel column, channel)")
-    fails(capsys, check, lambda X, kh, kw, stride=1, pad=0: im2col(X, kh, kw, stride, pad, order=(1, 2, 0, 3, 4, 5)),
-          hint="rows run over output positions first")
-    fails(capsys, check, lambda X, kh, kw, stride=1, pad=0: im2col(X, kh, kw, stride, pad).T,
-          hint="the transpose of")
+    fails(
+        capsys,
+        check,
+        lambda X, kh, kw, stride=1, pad=0: im2col(X, kh, kw, stride, pad, order=(0, 1, 2, 4, 5, 3)),
+        hint="in the order (kernel row, kernel column, channel)",
+    )
+    fails(
+        capsys,
+        check,
+        lambda X, kh, kw, stride=1, pad=0: im2col(X, kh, kw, stride, pad, order=(1, 2, 0, 3, 4, 5)),
+        hint="rows run over output positions first",
+    )
+    fails(capsys, check, lambda X, kh, kw, stride=1, pad=0: im2col(X, kh, kw, stride, pad).T, hint="the transpose of")
 
-    def no_transpose(X, kh, kw, stride=1, pad=0):       # reshaped straight from (N, C, H_out, W_out, kh, kw)
+    def no_transpose(X, kh, kw, stride=1, pad=0):  # reshaped straight from (N, C, H_out, W_out, kh, kw)
         N, C = X.shape[:2]
         cols = im2col(X, kh, kw, stride, pad)
         windows = cols.reshape(N, -1, C, kh, kw).transpose(0, 2, 1, 3, 4)
         return np.ascontiguousarray(windows).reshape(cols.shape)
 
     fails(capsys, check, no_transpose, hint="a reshape does not move axes")
-    fails(capsys, check, lambda X, kh, kw, stride=1, pad=0: im2col(X, kh, kw, stride, pad, step=1),
-          hint="some windows hold the wrong pixels")
+    fails(
+        capsys,
+        check,
+        lambda X, kh, kw, stride=1, pad=0: im2col(X, kh, kw, stride, pad, step=1),
+        hint="some windows hold the wrong pixels",
+    )
     assert "not implemented yet" in verdict(capsys, check, stub)[1]
 
 
 # -- conv_backward ------------------------------------------------------------------------------------------
+
 
 def wrong(**kw):
     return lambda dout, X, W, stride=1, pad=0: conv_backward(dout, X, W, stride, pad, **kw)
@@ -196,22 +255,37 @@ def test_conv_backward_names_each_typical_mistake(capsys):
         return dX, dW[:, :, ::-1, ::-1], db
 
     fails(capsys, check, dW_flipped, hint="dW is flipped")
-    fails(capsys, check, lambda dout, X, W, stride=1, pad=0: conv_backward(dout, X, W, stride, pad)[:2],
-          hint="must return three arrays (dX, dW, db)")
+    fails(
+        capsys,
+        check,
+        lambda dout, X, W, stride=1, pad=0: conv_backward(dout, X, W, stride, pad)[:2],
+        hint="must return three arrays (dX, dW, db)",
+    )
     assert "not implemented yet" in verdict(capsys, check, stub)[1]
 
 
 # -- max pooling --------------------------------------------------------------------------------------------
 
+
 def test_maxpool_passes_and_names_each_typical_mistake(capsys):
     check = checks.check_maxpool
     assert passes(capsys, check, maxpool_forward, maxpool_backward).startswith("maxpool: 4 checks passed")
-    fails(capsys, check, lambda X, size=2: maxpool_forward(X, size, mean=True), maxpool_backward,
-          hint="average pooling")
-    fails(capsys, check, maxpool_forward, lambda dout, X, size=2: maxpool_backward(dout, X, size, "spread"),
-          hint="you spread each window's gradient evenly")
-    fails(capsys, check, maxpool_forward, lambda dout, X, size=2: maxpool_backward(dout, X, size, "everywhere"),
-          hint="only the maximum changes the output")
-    fails(capsys, check, lambda X, size=2: X[:, :, ::size, ::size], maxpool_backward,
-          hint="not each window's maximum")
+    fails(
+        capsys, check, lambda X, size=2: maxpool_forward(X, size, mean=True), maxpool_backward, hint="average pooling"
+    )
+    fails(
+        capsys,
+        check,
+        maxpool_forward,
+        lambda dout, X, size=2: maxpool_backward(dout, X, size, "spread"),
+        hint="you spread each window's gradient evenly",
+    )
+    fails(
+        capsys,
+        check,
+        maxpool_forward,
+        lambda dout, X, size=2: maxpool_backward(dout, X, size, "everywhere"),
+        hint="only the maximum changes the output",
+    )
+    fails(capsys, check, lambda X, size=2: X[:, :, ::size, ::size], maxpool_backward, hint="not each window's maximum")
     assert "not implemented yet" in verdict(capsys, check, stub, stub)[1]

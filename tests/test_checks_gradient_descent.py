@@ -1,19 +1,32 @@
 """nnlib.checks for notebook 01: check_loss_and_grad and check_gd_step pass the right answer and name each typical
 mistake in their hint; a stub is reported as not implemented yet."""
+
 import numpy as np
 
 from nnlib import checks
 
-from checking import fails, passes, stub     # tests/checking.py
+from checking import fails, passes, stub  # tests/checking.py
 
 
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-def make_loss_and_grad(sign=1.0, loss_sum=False, grad_N=True, dw_per_example=False, transposed=False, db_sum=False,
-                       squared_error_loss=False, squared_error_grad=False, eps=1e-7, clip=True, float64_eps=None):
+def make_loss_and_grad(
+    sign=1.0,
+    loss_sum=False,
+    grad_N=True,
+    dw_per_example=False,
+    transposed=False,
+    db_sum=False,
+    squared_error_loss=False,
+    squared_error_grad=False,
+    eps=1e-7,
+    clip=True,
+    float64_eps=None,
+):
     """The right loss_and_grad, or one with a single typical mistake switched on."""
+
     def loss_and_grad(w, b, X, y):
         N = len(X)
         p = _sigmoid(X @ w + b)
@@ -32,6 +45,7 @@ def make_loss_and_grad(sign=1.0, loss_sum=False, grad_N=True, dw_per_example=Fal
             dw = err / N
         db = err.sum() if db_sum else err.mean()
         return loss, dw, db
+
     return loss_and_grad
 
 
@@ -40,11 +54,12 @@ def test_loss_and_grad_passes_the_right_answer(capsys):
 
 
 def test_loss_and_grad_passes_logaddexp_and_float64_clipping(capsys):
-    def stable(w, b, X, y):   # no clipping at all: the logs from logaddexp
+    def stable(w, b, X, y):  # no clipping at all: the logs from logaddexp
         z = X @ w + b
         loss = np.mean(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z))
         p = _sigmoid(z)
         return loss, X.T @ (p - y) / len(X), np.mean(p - y)
+
     passes(capsys, checks.check_loss_and_grad, stable)
 
 
@@ -73,6 +88,7 @@ def test_X_instead_of_X_transposed(capsys):
 def test_X_instead_of_X_transposed_on_a_square_batch(capsys):
     def square_only(w, b, X, y):
         return make_loss_and_grad(transposed=X.shape[0] == X.shape[1])(w, b, X, y)
+
     fails(capsys, checks.check_loss_and_grad, square_only, hint="runs only because this X is square")
 
 
@@ -84,6 +100,7 @@ def test_db_per_example(capsys):
     def db_vector(w, b, X, y):
         loss, dw, _ = make_loss_and_grad()(w, b, X, y)
         return loss, dw, _sigmoid(X @ w + b) - y
+
     fails(capsys, checks.check_loss_and_grad, db_vector, hint="db has shape (7,), one number per example")
 
 
@@ -96,8 +113,9 @@ def test_squared_error_loss(capsys):
 
 
 def test_squared_error_gradient(capsys):
-    fails(capsys, checks.check_loss_and_grad, make_loss_and_grad(squared_error_grad=True),
-          hint="extra factor p * (1 - p)")
+    fails(
+        capsys, checks.check_loss_and_grad, make_loss_and_grad(squared_error_grad=True), hint="extra factor p * (1 - p)"
+    )
 
 
 def test_no_clipping(capsys):
@@ -109,11 +127,16 @@ def test_clipping_at_1e_12_fails_in_float32(capsys):
 
 
 def test_wrong_return(capsys):
-    fails(capsys, checks.check_loss_and_grad, lambda w, b, X, y: make_loss_and_grad()(w, b, X, y)[:2],
-          hint="(loss, dw, db)")
+    fails(
+        capsys,
+        checks.check_loss_and_grad,
+        lambda w, b, X, y: make_loss_and_grad()(w, b, X, y)[:2],
+        hint="(loss, dw, db)",
+    )
 
 
 # -- gd_step ----------------------------------------------------------------------------------------
+
 
 def gd_step(w, b, dw, db, lr):
     return w - lr * dw, b - lr * db
@@ -136,14 +159,19 @@ def test_lr_forgotten(capsys):
 
 
 def test_lr_squared(capsys):
-    fails(capsys, checks.check_gd_step, lambda w, b, dw, db, lr: (w - lr * lr * dw, b - lr * lr * db),
-          hint="multiplies by lr twice")
+    fails(
+        capsys,
+        checks.check_gd_step,
+        lambda w, b, dw, db, lr: (w - lr * lr * dw, b - lr * lr * db),
+        hint="multiplies by lr twice",
+    )
 
 
 def test_modified_in_place(capsys):
     def in_place(w, b, dw, db, lr):
         w -= lr * dw
         return w, b - lr * db
+
     fails(capsys, checks.check_gd_step, in_place, hint="changed the caller's w in place")
 
 
@@ -151,6 +179,7 @@ def test_dw_modified_in_place(capsys):
     def scales_dw(w, b, dw, db, lr):
         dw *= lr
         return w - dw, b - lr * db
+
     fails(capsys, checks.check_gd_step, scales_dw, hint="changed dw in place")
 
 
@@ -159,8 +188,9 @@ def test_b_not_updated(capsys):
 
 
 def test_fixed_lr(capsys):
-    fails(capsys, checks.check_gd_step, lambda w, b, dw, db, lr: (w - 0.1 * dw, b - 0.1 * db),
-          hint="use the lr passed in")
+    fails(
+        capsys, checks.check_gd_step, lambda w, b, dw, db, lr: (w - 0.1 * dw, b - 0.1 * db), hint="use the lr passed in"
+    )
 
 
 def test_no_return(capsys):

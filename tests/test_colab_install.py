@@ -11,6 +11,7 @@ The third-party packages (numpy, pandas, matplotlib, ipykernel) come from this i
 folder of links to its site-packages without nnlib, as they come preinstalled on Colab; so only the
 build of nnlib itself needs the package index. Under CI nothing here is skipped: a missing piece fails.
 """
+
 import importlib.util
 import json
 import os
@@ -45,8 +46,11 @@ def _run(cmd, **kwargs):
 
 def _clean_env(**extra):
     """This process's environment without anything that would put nnlib on a new interpreter's path."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "NNLIB_INSTALL_FROM")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "NNLIB_INSTALL_FROM")
+    }
     return {**env, "PIP_NO_INPUT": "1", **extra}
 
 
@@ -57,8 +61,13 @@ def deps_without_nnlib(tmp_path_factory):
     for sp in dict.fromkeys([*site.getsitepackages(), sysconfig.get_paths()["purelib"]]):
         for entry in Path(sp).glob("*") if Path(sp).is_dir() else []:
             name = entry.name.lower()
-            if ("nnlib" in name or name.startswith("__editable__") or name.endswith(".pth") or name == "google"
-                    or (folder / entry.name).exists()):
+            if (
+                "nnlib" in name
+                or name.startswith("__editable__")
+                or name.endswith(".pth")
+                or name == "google"
+                or (folder / entry.name).exists()
+            ):
                 continue
             (folder / entry.name).symlink_to(entry)
     for needed in ("numpy", "pandas", "matplotlib", "ipykernel"):
@@ -71,12 +80,20 @@ def test_case_b_a_clone_without_install_finds_nnlib(deps_without_nnlib):
     """Jupyter started in notebooks/ of a clone, nnlib not installed: the cell puts the root on sys.path."""
     code = CELL + "\nimport nnlib\nprint(nnlib.__file__)"
     # -S: no site-packages at all (so no installed nnlib); the dependencies come from PYTHONPATH.
-    run = _run([sys.executable, "-S", "-c", code], cwd=ROOT / "notebooks", timeout=300,
-               env=_clean_env(PYTHONPATH=str(deps_without_nnlib)))
+    run = _run(
+        [sys.executable, "-S", "-c", code],
+        cwd=ROOT / "notebooks",
+        timeout=300,
+        env=_clean_env(PYTHONPATH=str(deps_without_nnlib)),
+    )
     assert Path(run.stdout.strip()) == ROOT / "nnlib" / "__init__.py"
     assert run.stderr == ""
-    bare = subprocess.run([sys.executable, "-S", "-c", "import nnlib"], cwd=ROOT / "notebooks",
-                          capture_output=True, env=_clean_env(PYTHONPATH=str(deps_without_nnlib)))
+    bare = subprocess.run(
+        [sys.executable, "-S", "-c", "import nnlib"],
+        cwd=ROOT / "notebooks",
+        capture_output=True,
+        env=_clean_env(PYTHONPATH=str(deps_without_nnlib)),
+    )
     assert bare.returncode != 0, "nnlib imported without the setup cell: the test proves nothing"
 
 
@@ -88,8 +105,9 @@ def test_case_d_a_failed_install_says_what_to_do(tmp_path, kaggle):
     if kaggle:
         env["KAGGLE_KERNEL_RUN_TYPE"] = "Interactive"
     # -I -S: no site-packages, no PYTHONPATH, no cwd on the path, so nnlib is nowhere to be found.
-    run = subprocess.run([sys.executable, "-I", "-S", "-c", CELL], cwd=tmp_path, capture_output=True, text=True,
-                         env=env, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", CELL], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300
+    )
     out = run.stdout + run.stderr
     assert run.returncode != 0
     assert "CalledProcessError" not in out
@@ -103,16 +121,25 @@ def test_case_d_a_failed_install_says_what_to_do(tmp_path, kaggle):
 
 def _clone_of_working_tree(dest: Path, tag: str) -> Path:
     """A git repository holding the working tree as it is now (tracked and untracked files, not ignored ones)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if listed.returncode == 0:
         for rel in filter(None, listed.stdout.split("\0")):
             if (ROOT / rel).is_file():
                 (dest / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(ROOT / rel, dest / rel)
-    else:   # not a git checkout (an unpacked archive): copy it without what .gitignore leaves out
-        shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(
-            ".git", ".venv*", "venv", "__pycache__", "*.egg-info", "build", ".pytest_cache", "data", "*-ubyte*"))
+    else:  # not a git checkout (an unpacked archive): copy it without what .gitignore leaves out
+        shutil.copytree(
+            ROOT,
+            dest,
+            ignore=shutil.ignore_patterns(
+                ".git", ".venv*", "venv", "__pycache__", "*.egg-info", "build", ".pytest_cache", "data", "*-ubyte*"
+            ),
+        )
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "init.defaultBranch=main"]
     _run(git + ["init", "-q"], cwd=dest)
     _run(git + ["add", "-A"], cwd=dest)
@@ -126,8 +153,11 @@ def _built(clone: Path, out: Path) -> dict:
     for tool in ("build", "twine"):
         if importlib.util.find_spec(tool) is None:
             _missing(f"{tool} is not installed (pip install -e '.[release]')")
-    _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(clone)], timeout=600,
-         env=_clean_env())
+    _run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(clone)],
+        timeout=600,
+        env=_clean_env(),
+    )
     built = {"wheel": sorted(out.glob("nnlib_course-*.whl")), "sdist": sorted(out.glob("nnlib_course-*.tar.gz"))}
     assert [len(v) for v in built.values()] == [1, 1], built
     _run([sys.executable, "-m", "twine", "check", "--strict", *map(str, out.iterdir())], timeout=300)
@@ -136,8 +166,9 @@ def _built(clone: Path, out: Path) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("source", ["git", "wheel"])
-def test_case_c_colab_installs_the_release_into_a_fresh_environment(tmp_path, deps_without_nnlib, mnist,
-                                                                     monkeypatch, source):
+def test_case_c_colab_installs_the_release_into_a_fresh_environment(
+    tmp_path, deps_without_nnlib, mnist, monkeypatch, source
+):
     """The setup cell installs from a git tag (as the badges do) or from the release's wheel (NNLIB_INSTALL_FROM
     naming it), built with its sdist from the working tree and checked by twine, as the release workflow does."""
     nbformat = pytest.importorskip("nbformat")
@@ -157,8 +188,11 @@ def test_case_c_colab_installs_the_release_into_a_fresh_environment(tmp_path, de
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], timeout=300)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    purelib = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                        env=_clean_env()).stdout.strip())
+    purelib = Path(
+        _run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], env=_clean_env()
+        ).stdout.strip()
+    )
     (purelib / "colab_like_preinstalled.pth").write_text(str(deps_without_nnlib) + "\n")
     (purelib / "google" / "colab").mkdir(parents=True)
     (purelib / "google" / "colab" / "__init__.py").write_text('"""A stand-in for Colab\'s own package."""\n')
@@ -168,11 +202,16 @@ def test_case_c_colab_installs_the_release_into_a_fresh_environment(tmp_path, de
     # A kernel of that environment, found through a private JUPYTER_PATH.
     kernels = tmp_path / "jupyter" / "kernels" / "colab-sim"
     kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Colab stand-in", "language": "python"}))
-    for key, value in _clean_env(JUPYTER_PATH=str(tmp_path / "jupyter"),
-                                 NNLIB_INSTALL_FROM=install_from).items():
+    (kernels / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Colab stand-in",
+                "language": "python",
+            }
+        )
+    )
+    for key, value in _clean_env(JUPYTER_PATH=str(tmp_path / "jupyter"), NNLIB_INSTALL_FROM=install_from).items():
         monkeypatch.setenv(key, value)
     for key in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV"):
         monkeypatch.delenv(key, raising=False)
@@ -180,14 +219,21 @@ def test_case_c_colab_installs_the_release_into_a_fresh_environment(tmp_path, de
     # Notebook 00's setup cell, its imports and its first use of load_mnist, then a look at where nnlib came from.
     stored = nbformat.read(ROOT / "notebooks" / "00_data.ipynb", as_version=4)
     code = [c for c in stored.cells if c.cell_type == "code"][:3]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c.source) for c in code] + [
-        nbformat.v4.new_code_cell("import importlib.metadata, json, sys, google.colab\n"
-                                  "print(json.dumps({'file': nnlib.__file__, 'version': nnlib.__version__,\n"
-                                  "    'dist': importlib.metadata.version('nnlib-course'), 'prefix': sys.prefix}))")])
-    work = tmp_path / "content"                     # Colab's working folder: no clone of the course in sight
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c.source) for c in code]
+        + [
+            nbformat.v4.new_code_cell(
+                "import importlib.metadata, json, sys, google.colab\n"
+                "print(json.dumps({'file': nnlib.__file__, 'version': nnlib.__version__,\n"
+                "    'dist': importlib.metadata.version('nnlib-course'), 'prefix': sys.prefix}))"
+            )
+        ]
+    )
+    work = tmp_path / "content"  # Colab's working folder: no clone of the course in sight
     work.mkdir()
-    nbclient.NotebookClient(nb, kernel_name="colab-sim", timeout=600, startup_timeout=120,
-                            resources={"metadata": {"path": str(work)}}).execute()
+    nbclient.NotebookClient(
+        nb, kernel_name="colab-sim", timeout=600, startup_timeout=120, resources={"metadata": {"path": str(work)}}
+    ).execute()
 
     setup_out = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert f"Installing nnlib from {install_from}" in setup_out
@@ -200,5 +246,5 @@ def test_case_c_colab_installs_the_release_into_a_fresh_environment(tmp_path, de
     installed = Path(found["file"]).resolve()
     assert installed == (purelib / "nnlib" / "__init__.py").resolve(), "nnlib must come from the venv"
     assert ROOT not in installed.parents and clone not in installed.parents
-    for data in ("pad.js", "checks/__init__.py"):              # package data and the subpackage travel with it
+    for data in ("pad.js", "checks/__init__.py"):  # package data and the subpackage travel with it
         assert (installed.parent / data).is_file(), f"{data} is missing from the installed nnlib"

@@ -1,11 +1,11 @@
 """Issue 9: one layer contract for every layer, proven by BatchNorm and by a layer written here."""
+
 import numpy as np
 import pytest
 
 import nnlib
 from nnlib.gradcheck import gradcheck_layer, gradcheck_model
-from nnlib.layers import (LAYER_TYPES, BatchNorm, Dropout, Layer, Linear, Model, ReLU, Sigmoid,
-                          SoftmaxCrossEntropy)
+from nnlib.layers import LAYER_TYPES, BatchNorm, Dropout, Layer, Linear, Model, ReLU, Sigmoid, SoftmaxCrossEntropy
 
 TOL = 1e-7
 
@@ -46,17 +46,27 @@ def test_a_new_layer_is_one_class(rng, tmp_path, monkeypatch):
     X, y = rng.normal(size=(40, 4)).astype(np.float32), rng.integers(0, 2, 40)
     s0 = model.params["s2"].copy()
     model.loss_and_grads(X, y)
-    assert scale.seen_training[-1] is True                     # training reaches every layer
+    assert scale.seen_training[-1] is True  # training reaches every layer
     model.predict(X)
     assert scale.seen_training[-1] is False
     nnlib.fit(model, X, y, nnlib.SGD(0.5), epochs=2, batch_size=8, verbose=False)
-    assert not np.array_equal(model.params["s2"], s0)        # its gradient reached the optimiser
-    monkeypatch.setitem(LAYER_TYPES, "Scale", Scale)           # ... and, registered, it saves and loads
+    assert not np.array_equal(model.params["s2"], s0)  # its gradient reached the optimiser
+    monkeypatch.setitem(LAYER_TYPES, "Scale", Scale)  # ... and, registered, it saves and loads
     loaded = nnlib.load_model(nnlib.save_model(model, tmp_path / "scale.npz"))
     np.testing.assert_array_equal(loaded.params["s2"], model.params["s2"])
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
-    errors = gradcheck_model(Model([Linear(4, 3, dtype=np.float64), Scale(3, np.float64), Linear(3, 2, dtype=np.float64),
-                                SoftmaxCrossEntropy()]), X.astype(np.float64), nnlib.one_hot(y, 2, np.float64))
+    errors = gradcheck_model(
+        Model(
+            [
+                Linear(4, 3, dtype=np.float64),
+                Scale(3, np.float64),
+                Linear(3, 2, dtype=np.float64),
+                SoftmaxCrossEntropy(),
+            ]
+        ),
+        X.astype(np.float64),
+        nnlib.one_hot(y, 2, np.float64),
+    )
     assert set(errors) == {"W1", "b1", "s2", "W3", "b3"} and max(errors.values()) < TOL, errors
 
 
@@ -81,20 +91,20 @@ def test_params_is_a_live_read_only_mapping(rng):
         model.params["W1"] = np.zeros((4, 3), np.float32)
     with pytest.raises(TypeError, match="read-only"):
         del model.params["b1"]
-    model.params["W1"][...] = 1                                # in place: reaches the model
+    model.params["W1"][...] = 1  # in place: reaches the model
     assert (model.layers[0].params["W"] == 1).all()
     opt = nnlib.SGD(0.1)
     grads = {k: np.ones_like(v) for k, v in model.params.items()}
     opt.step(model.params, grads)
     np.testing.assert_allclose(model.layers[0].params["W"], 0.9)
-    model.params["W1"] -= 0.5                                  # an in-place operator, as the notebooks' optimisers write it
+    model.params["W1"] -= 0.5  # an in-place operator, as the notebooks' optimisers write it
     np.testing.assert_allclose(model.layers[0].params["W"], 0.4)
     with pytest.raises(TypeError, match="read-only"):
-        model.params["W1"] = model.params["W1"] - 0.5          # a new array: would not reach the model
+        model.params["W1"] = model.params["W1"] - 0.5  # a new array: would not reach the model
 
 
 def test_a_momentum_written_as_notebook_08_teaches_trains_a_real_model():
-    class MyMomentum:                                          # the learner's piece: params[k] -= ..., in place
+    class MyMomentum:  # the learner's piece: params[k] -= ..., in place
         def __init__(self, lr, beta=0.9):
             self.lr, self.beta, self.v = lr, beta, {}
 
@@ -112,13 +122,16 @@ def test_a_momentum_written_as_notebook_08_teaches_trains_a_real_model():
         np.testing.assert_allclose(mine.params[k], theirs.params[k], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"W2": np.zeros((5, 5))}, "W2: model expects shape"),
-    ({"W2": np.full((3, 2), np.nan)}, "W2 contains NaN"),
-    ({"W2": np.full((3, 2), "x")}, "W2: cannot use dtype"),
-    ({"W2": np.ones((3, 2)) * 1j}, "W2: cannot use dtype"),
-    ({"W9": np.ones((3, 2))}, "names differ"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"W2": np.zeros((5, 5))}, "W2: model expects shape"),
+        ({"W2": np.full((3, 2), np.nan)}, "W2 contains NaN"),
+        ({"W2": np.full((3, 2), "x")}, "W2: cannot use dtype"),
+        ({"W2": np.ones((3, 2)) * 1j}, "W2: cannot use dtype"),
+        ({"W9": np.ones((3, 2))}, "names differ"),
+    ],
+)
 def test_set_params_is_all_or_nothing(bad, message):
     model = nnlib.mlp([4, 3, 2], rng=0)
     before = {k: v.copy() for k, v in model.params.items()}
@@ -129,21 +142,21 @@ def test_set_params_is_all_or_nothing(bad, message):
     with pytest.raises(ValueError, match=message):
         model.set_params(new)
     for k, v in before.items():
-        np.testing.assert_array_equal(model.params[k], v)       # the good new W1 was not copied either
+        np.testing.assert_array_equal(model.params[k], v)  # the good new W1 was not copied either
     model.set_params({k: v + 1 for k, v in before.items()})
     np.testing.assert_array_equal(model.params["W1"], before["W1"] + 1)
 
 
 def test_reprs_have_no_memory_addresses():
     model = nnlib.mlp([784, 100, 10], dropout=0.5, batchnorm=True)
-    for obj in [model, *model.layers, nnlib.Adam(), nnlib.Momentum(0.1), nnlib.RMSProp(), nnlib.SGD(1.0),
-                model.params]:
+    for obj in [model, *model.layers, nnlib.Adam(), nnlib.Momentum(0.1), nnlib.RMSProp(), nnlib.SGD(1.0), model.params]:
         assert " at 0x" not in repr(obj), repr(obj)
     assert repr(model).startswith("Model([Linear(n_in=784, n_out=100, init='he'), BatchNorm(n=100, momentum=0.9")
     assert repr(nnlib.Momentum(0.5, 0.9)) == "Momentum(lr=0.5, beta=0.9, form='ema')"
 
 
 # ---- BatchNorm ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("training", [True, False])
 def test_batchnorm_gradients(training, rng):
@@ -156,7 +169,7 @@ def test_batchnorm_gradients(training, rng):
     state = {k: v.copy() for k, v in layer.state.items()}
     errors = gradcheck_layer(layer, X, rng.normal(size=(7, 5)), training=training)
     assert set(errors) == {"X", "gamma", "beta"} and max(errors.values()) < TOL, errors
-    for k, v in state.items():                                   # the check leaves the running statistics alone
+    for k, v in state.items():  # the check leaves the running statistics alone
         np.testing.assert_array_equal(layer.state[k], v)
 
 
@@ -196,10 +209,19 @@ def test_plain_mlp_keeps_its_names():
 def test_batchnorm_trains_inside_mlp(rng):
     X, y = _blobs(rng, 600)
     model = nnlib.mlp([20, 32, 16, 4], batchnorm=True, rng=0)
-    h = nnlib.fit(model, X[:500], y[:500], nnlib.Momentum(0.1, 0.9), epochs=5, batch_size=32, rng=0,
-                  validation=(X[500:], y[500:]), verbose=False)
+    h = nnlib.fit(
+        model,
+        X[:500],
+        y[:500],
+        nnlib.Momentum(0.1, 0.9),
+        epochs=5,
+        batch_size=32,
+        rng=0,
+        validation=(X[500:], y[500:]),
+        verbose=False,
+    )
     assert h.val_acc[-1] > 0.9 and h.loss[-1] < h.loss[0]
-    assert not np.allclose(model.state["running_mean2"], 0)    # the running statistics followed the batches
+    assert not np.allclose(model.state["running_mean2"], 0)  # the running statistics followed the batches
     # predictions use the running statistics: a row's output does not depend on its batch
     np.testing.assert_allclose(model.predict_proba(X[:3]), model.predict_proba(X)[:3], rtol=1e-5, atol=1e-7)
 

@@ -4,6 +4,7 @@ Forward passes are compared with plain loops written from the formulas; backward
 gradients in float64 of ``sum(forward(X) * dout)`` for a random (non-uniform) dout, so that every output's
 gradient is weighted differently and a gradient sent to the wrong place cannot cancel out.
 """
+
 import numpy as np
 import pytest
 
@@ -12,24 +13,26 @@ from nnlib.conv import Conv2D, Flatten, MaxPool2D, col2im, conv_output_size, im2
 from nnlib.gradcheck import numerical_gradient, rel_error
 from nnlib.layers import LAYER_TYPES
 
-from conv_reference import conv_naive     # tests/conv_reference.py: the convolution in loops
+from conv_reference import conv_naive  # tests/conv_reference.py: the convolution in loops
 
-TOL = 1e-7          # rel_error of a right gradient in float64 (about 1e-9 here); a wrong one is above 1e-2
+TOL = 1e-7  # rel_error of a right gradient in float64 (about 1e-9 here); a wrong one is above 1e-2
 
 
 # -- references: loops, straight from the formulas ------------------------------------------------------
+
 
 def maxpool_loops(X, k):
     N, C, H, Wd = X.shape
     out = np.zeros((N, C, H // k, Wd // k))
     for i in range(H // k):
         for j in range(Wd // k):
-            out[:, :, i, j] = X[:, :, i * k:i * k + k, j * k:j * k + k].max(axis=(2, 3))
+            out[:, :, i, j] = X[:, :, i * k : i * k + k, j * k : j * k + k].max(axis=(2, 3))
     return out
 
 
 def grad_errors(layer, X, dout, need_dX=True):
     """rel_error of the layer's dX and of each parameter's gradient against numerical ones."""
+
     def f():
         return float(np.sum(layer.forward(X, training=True)[0] * dout))
 
@@ -49,7 +52,7 @@ CASES = [  # (N, C, H, W, F, kh, kw, stride, pad): non-square images and kernels
     (2, 3, 7, 6, 4, 3, 3, 2, 1),
     (3, 2, 6, 9, 5, 2, 3, 1, 1),
     (2, 2, 8, 7, 3, 3, 2, 2, 1),
-    (1, 1, 9, 8, 2, 2, 2, 3, 0),         # stride > kernel: pixels that no window reads
+    (1, 1, 9, 8, 2, 2, 2, 3, 0),  # stride > kernel: pixels that no window reads
 ]
 IDS = [f"{h}x{w}-k{kh}x{kw}-s{s}-p{p}" for _, _, h, w, _, kh, kw, s, p in CASES]
 
@@ -58,11 +61,12 @@ def conv_case(case, seed=0):
     N, C, H, Wd, F, kh, kw, stride, pad = case
     rng = np.random.default_rng(seed)
     layer = Conv2D(C, F, (kh, kw), stride=stride, padding=pad, rng=seed, dtype=np.float64)
-    layer.params["b"][...] = rng.normal(size=F)                     # a bias that is not zero
+    layer.params["b"][...] = rng.normal(size=F)  # a bias that is not zero
     return layer, rng.normal(size=(N, C, H, Wd)), rng
 
 
 # -- im2col and col2im ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_im2col_puts_each_window_in_a_column(case):
@@ -75,13 +79,14 @@ def test_im2col_puts_each_window_in_a_column(case):
     for n in range(N):
         for i in range(Ho):
             for j in range(Wo):
-                window = Xp[n, :, i * s:i * s + kh, j * s:j * s + kw]
+                window = Xp[n, :, i * s : i * s + kh, j * s : j * s + kw]
                 np.testing.assert_array_equal(cols[n, :, i * Wo + j], window.ravel())
     # the other layout, one row per window, is a transpose away (as the docstring says)
     rows = cols.transpose(0, 2, 1).reshape(-1, C * kh * kw)
-    last = N * Ho * Wo - 1                                      # the last example's last window
-    np.testing.assert_array_equal(rows[last], Xp[-1, :, (Ho - 1) * s:(Ho - 1) * s + kh,
-                                                 (Wo - 1) * s:(Wo - 1) * s + kw].ravel())
+    last = N * Ho * Wo - 1  # the last example's last window
+    np.testing.assert_array_equal(
+        rows[last], Xp[-1, :, (Ho - 1) * s : (Ho - 1) * s + kh, (Wo - 1) * s : (Wo - 1) * s + kw].ravel()
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -99,7 +104,7 @@ def test_col2im_is_the_gradient_of_im2col(case):
     ones = im2col(np.ones_like(X), kh, kw, s, p)
     assert count.sum() == ones.sum()
     if s == 1 and p == 0:
-        assert count[0, 0, kh - 1, kw - 1] == kh * kw           # a pixel inside: read by every offset
+        assert count[0, 0, kh - 1, kw - 1] == kh * kw  # a pixel inside: read by every offset
 
 
 def test_im2col_refuses_a_window_that_does_not_fit():
@@ -115,6 +120,7 @@ def test_pad_images_is_np_pad():
 
 
 # -- Conv2D ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_conv_forward_equals_the_loops(case):
@@ -162,8 +168,8 @@ def test_conv_init_and_spec():
     W, b = layer.params["W"], layer.params["b"]
     assert W.shape == (16, 8, 3, 3) and b.shape == (16,) and W.dtype == np.float32 and not b.any()
     big = Conv2D(64, 64, 3, rng=0).params["W"]
-    assert big.std() == pytest.approx(np.sqrt(2 / (64 * 9)), rel=0.02)          # He: fan_in = C*kh*kw
-    for cls in (Conv2D, MaxPool2D, Flatten):                                   # registered by being defined
+    assert big.std() == pytest.approx(np.sqrt(2 / (64 * 9)), rel=0.02)  # He: fan_in = C*kh*kw
+    for cls in (Conv2D, MaxPool2D, Flatten):  # registered by being defined
         assert LAYER_TYPES[cls.__name__] is cls
     for layer in (Conv2D(3, 4, 3, stride=2, padding=1, init="xavier"), Conv2D(3, 4, (2, 3))):
         spec = layer.spec()
@@ -173,13 +179,16 @@ def test_conv_init_and_spec():
     assert Conv2D(3, 4, [3, 3]).spec()["kernel_size"] == 3
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(in_channels=0, out_channels=4, kernel_size=3), "in_channels"),
-    (dict(in_channels=1, out_channels=4, kernel_size=0), "kernel_size"),
-    (dict(in_channels=1, out_channels=4, kernel_size=3, stride=0), "stride"),
-    (dict(in_channels=1, out_channels=4, kernel_size=3, padding=-1), "padding"),
-    (dict(in_channels=1, out_channels=4, kernel_size=3, init="zeros"), "init"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(in_channels=0, out_channels=4, kernel_size=3), "in_channels"),
+        (dict(in_channels=1, out_channels=4, kernel_size=0), "kernel_size"),
+        (dict(in_channels=1, out_channels=4, kernel_size=3, stride=0), "stride"),
+        (dict(in_channels=1, out_channels=4, kernel_size=3, padding=-1), "padding"),
+        (dict(in_channels=1, out_channels=4, kernel_size=3, init="zeros"), "init"),
+    ],
+)
 def test_conv_refuses_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Conv2D(**kwargs)
@@ -203,6 +212,7 @@ def test_conv_errors_name_the_layer_and_the_shapes():
 
 # -- MaxPool2D ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shape, k", [((2, 3, 8, 6), 2), ((2, 3, 7, 6), 2), ((1, 2, 9, 7), 3), ((2, 1, 5, 5), 1)])
 def test_maxpool_forward_equals_the_loops(shape, k):
     X = np.random.default_rng(3).normal(size=shape)
@@ -215,31 +225,27 @@ def test_maxpool_forward_equals_the_loops(shape, k):
 @pytest.mark.parametrize("shape, k", [((2, 3, 8, 6), 2), ((2, 3, 7, 6), 2), ((1, 2, 9, 7), 3)])
 def test_maxpool_backward_matches_numerical_gradients(shape, k):
     rng = np.random.default_rng(4)
-    X = rng.permutation(np.prod(shape)).reshape(shape) * 0.01      # distinct values, 0.01 apart: no kinks within h
+    X = rng.permutation(np.prod(shape)).reshape(shape) * 0.01  # distinct values, 0.01 apart: no kinks within h
     layer = MaxPool2D(k)
     dout = rng.normal(size=(shape[0], *layer.output_shape(shape[1:])))
     errors = grad_errors(layer, X, dout)
     assert errors["X"] < TOL, errors
     dX = layer.backward(dout, layer.forward(X)[1])
-    if shape[2] % k:                                                # floor: the rows left over get no gradient
-        assert not dX[:, :, -(shape[2] % k):].any()
+    if shape[2] % k:  # floor: the rows left over get no gradient
+        assert not dX[:, :, -(shape[2] % k) :].any()
 
 
 def test_maxpool_ties_go_to_the_first_max_in_row_major_order():
-    X = np.array([[[[1., 1., 0., 5.],
-                    [1., 1., 5., 5.],
-                    [2., 0., 3., 3.],
-                    [2., 1., 0., 3.]]]])
+    X = np.array([[[[1.0, 1.0, 0.0, 5.0], [1.0, 1.0, 5.0, 5.0], [2.0, 0.0, 3.0, 3.0], [2.0, 1.0, 0.0, 3.0]]]])
     layer = MaxPool2D(2)
     out, cache = layer.forward(X)
-    np.testing.assert_array_equal(out, [[[[1., 5.], [2., 3.]]]])
-    dout = np.array([[[[10., 20.], [30., 40.]]]])
+    np.testing.assert_array_equal(out, [[[[1.0, 5.0], [2.0, 3.0]]]])
+    dout = np.array([[[[10.0, 20.0], [30.0, 40.0]]]])
     dX = layer.backward(dout, cache)
-    np.testing.assert_array_equal(dX, [[[[10., 0., 0., 20.],
-                                         [0., 0., 0., 0.],
-                                         [30., 0., 40., 0.],
-                                         [0., 0., 0., 0.]]]])
-    assert dX.sum() == dout.sum()                                   # each window's gradient goes to one input only
+    np.testing.assert_array_equal(
+        dX, [[[[10.0, 0.0, 0.0, 20.0], [0.0, 0.0, 0.0, 0.0], [30.0, 0.0, 40.0, 0.0], [0.0, 0.0, 0.0, 0.0]]]]
+    )
+    assert dX.sum() == dout.sum()  # each window's gradient goes to one input only
     np.testing.assert_array_equal(layer.backward(dout, cache), dX)  # and the same each time
 
 
@@ -257,12 +263,13 @@ def test_maxpool_errors_and_spec():
 
 # -- Flatten --------------------------------------------------------------------------------------------
 
+
 def test_flatten_forward_and_backward():
     X = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
     layer = Flatten()
     out, cache = layer.forward(X)
     assert out.shape == (2, 60) and layer.output_shape((3, 4, 5)) == (60,)
-    np.testing.assert_array_equal(out[1], X[1].ravel())            # channel, then row, then column
+    np.testing.assert_array_equal(out[1], X[1].ravel())  # channel, then row, then column
     dX = layer.backward(out * 2, cache)
     np.testing.assert_array_equal(dX, X * 2)
     assert layer.spec() == {"type": "Flatten"}
@@ -270,10 +277,22 @@ def test_flatten_forward_and_backward():
 
 # -- in a Model ---------------------------------------------------------------------------------------
 
+
 def small_cnn(dtype=None, rng=0):
-    return nnlib.Model([Conv2D(1, 4, 3, padding=1), nnlib.ReLU(), MaxPool2D(2),
-                        Conv2D(4, 6, 3, stride=2, padding=1), nnlib.ReLU(), Flatten(),
-                        nnlib.Linear(6 * 2 * 2, 3), nnlib.SoftmaxCrossEntropy()], rng=rng, dtype=dtype)
+    return nnlib.Model(
+        [
+            Conv2D(1, 4, 3, padding=1),
+            nnlib.ReLU(),
+            MaxPool2D(2),
+            Conv2D(4, 6, 3, stride=2, padding=1),
+            nnlib.ReLU(),
+            Flatten(),
+            nnlib.Linear(6 * 2 * 2, 3),
+            nnlib.SoftmaxCrossEntropy(),
+        ],
+        rng=rng,
+        dtype=dtype,
+    )
 
 
 def bars(n, rng, side=8):
@@ -297,7 +316,7 @@ def test_model_chains_the_shapes_and_names_the_arrays():
     assert model.shapes == [(1, 8, 8), (4, 8, 8), (4, 8, 8), (4, 4, 4), (6, 2, 2), (6, 2, 2), (24,), (3,), (3,)]
     assert list(model.params) == ["W1", "b1", "W2", "b2", "W3", "b3"]
     a, b = small_cnn(rng=1), small_cnn(rng=1)
-    np.testing.assert_array_equal(a.params["W2"], b.params["W2"])             # drawn from the model's generator
+    np.testing.assert_array_equal(a.params["W2"], b.params["W2"])  # drawn from the model's generator
     assert not np.array_equal(a.params["W2"], small_cnn(rng=2).params["W2"])
     with pytest.raises(ValueError, match="Linear.*cannot take|cannot take.*Linear"):
         nnlib.Model([Conv2D(1, 4, 3), Flatten(), nnlib.Linear(10, 3)], input_shape=(1, 8, 8))

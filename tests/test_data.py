@@ -1,4 +1,5 @@
 """IDX files, splits, mini-batches and the Kaggle CSV (downloading and verifying: test_download.py)."""
+
 import gzip
 
 import numpy as np
@@ -10,8 +11,11 @@ from nnlib.data import minibatches, read_idx, read_mnist_csv, train_val_split, w
 @pytest.mark.parametrize("suffix", ["", ".gz"])
 @pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.float32, np.float64])
 def test_idx_round_trip(tmp_path, suffix, dtype):
-    a = (np.arange(2 * 3 * 4) - 5).reshape(2, 3, 4).astype(dtype) if dtype != np.uint8 else \
-        np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    a = (
+        (np.arange(2 * 3 * 4) - 5).reshape(2, 3, 4).astype(dtype)
+        if dtype != np.uint8
+        else np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    )
     write_idx(tmp_path / f"a{suffix}", a)
     b = read_idx(tmp_path / f"a{suffix}")
     assert b.dtype == a.dtype and b.shape == a.shape
@@ -53,15 +57,15 @@ def _epoch(X, Y, batch_size, rng, **kw):
 @pytest.mark.parametrize("one_hot", [False, True], ids=["labels", "one-hot"])
 def test_minibatches_one_epoch_every_example_once(one_hot):
     N = 10
-    X = np.arange(N * 3, dtype=np.float32).reshape(N, 3)      # row i starts with 3 * i
+    X = np.arange(N * 3, dtype=np.float32).reshape(N, 3)  # row i starts with 3 * i
     y = np.arange(N) % 4
     Y = np.eye(4, dtype=np.float32)[y] if one_hot else y
     batches = _epoch(X, Y, 4, np.random.default_rng(0))
-    assert [len(xb) for xb, _ in batches] == [4, 4, 2]           # the smaller last batch is kept
+    assert [len(xb) for xb, _ in batches] == [4, 4, 2]  # the smaller last batch is kept
     rows = np.concatenate([xb[:, 0] for xb, _ in batches]).astype(int) // 3
-    assert sorted(rows.tolist()) == list(range(N))               # each example exactly once
-    assert rows.tolist() != list(range(N))                       # ... in a shuffled order
-    for xb, yb in batches:                                       # X and Y rows stay paired
+    assert sorted(rows.tolist()) == list(range(N))  # each example exactly once
+    assert rows.tolist() != list(range(N))  # ... in a shuffled order
+    for xb, yb in batches:  # X and Y rows stay paired
         assert yb.shape == (len(xb),) + Y.shape[1:] and yb.dtype == Y.dtype
         np.testing.assert_array_equal(yb, Y[(xb[:, 0] // 3).astype(int)])
 
@@ -74,33 +78,36 @@ def test_minibatches_order_comes_from_rng():
 
     gen = np.random.default_rng(3)
     e1, e2 = order(gen), order(gen)
-    assert e1 != e2                                   # one Generator: a new order every epoch
+    assert e1 != e2  # one Generator: a new order every epoch
     assert e1 == np.random.default_rng(3).permutation(50).tolist()
-    assert order(3) == order(3) == e1                 # an int seed: the same order on every call
+    assert order(3) == order(3) == e1  # an int seed: the same order on every call
     ordered = [yb for _, yb in minibatches(X, Y, 8, None, shuffle=False)]
     assert np.concatenate(ordered).tolist() == list(range(50))
     assert [len(b) for b in ordered] == [8] * 6 + [2]
-    assert np.shares_memory(ordered[0], Y)            # shuffle=False: views of the data
+    assert np.shares_memory(ordered[0], Y)  # shuffle=False: views of the data
 
 
 def test_minibatches_batch_size_at_least_n_gives_one_batch():
     X, Y = np.arange(5)[:, None], np.arange(5)
     for bs in (5, 7):
-        (xb, yb), = _epoch(X, Y, bs, 0)
+        ((xb, yb),) = _epoch(X, Y, bs, 0)
         assert sorted(yb.tolist()) == list(range(5))
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(Y=np.arange(5)), "10 rows but Y has 5"),
-    (dict(batch_size=0), "positive integer"),
-    (dict(batch_size=2.5), "positive integer"),
-    (dict(batch_size=True), "positive integer"),
-    (dict(rng=None), "seed"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(Y=np.arange(5)), "10 rows but Y has 5"),
+        (dict(batch_size=0), "positive integer"),
+        (dict(batch_size=2.5), "positive integer"),
+        (dict(batch_size=True), "positive integer"),
+        (dict(rng=None), "seed"),
+    ],
+)
 def test_minibatches_bad_arguments_fail_at_the_call(bad, match):
     kw = dict(X=np.zeros((10, 2)), Y=np.arange(10), batch_size=4, rng=0) | bad
     with pytest.raises(ValueError, match=match):
-        minibatches(**kw)                             # no next(): the error comes at once
+        minibatches(**kw)  # no next(): the error comes at once
 
 
 def test_read_kaggle_csv(tmp_path):

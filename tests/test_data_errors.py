@@ -1,4 +1,5 @@
 """Bad input to read_mnist_csv and train_val_split is a clear error, never silently wrong data."""
+
 import numpy as np
 import pytest
 
@@ -49,7 +50,7 @@ def test_a_bad_value_names_file_line_and_column(tmp_path, what, header):
 
 def test_a_short_line_is_an_error_not_nan_pixels(tmp_path):
     rows, _ = _rows()
-    rows[2] = rows[2][:-2]                     # the last two pixels missing
+    rows[2] = rows[2][:-2]  # the last two pixels missing
     path = _write(tmp_path / "train.csv", [HEADER] + rows)
     with pytest.raises(ValueError) as err:
         read_mnist_csv(path)
@@ -81,6 +82,7 @@ def test_blank_lines_are_skipped_and_line_numbers_stay_right(tmp_path):
 
 
 # -- a header line is optional ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("label", [True, False], ids=["label", "no label"])
 def test_a_file_without_header_keeps_its_first_example(tmp_path, label):
@@ -143,10 +145,17 @@ def test_val_size_must_be_an_int_or_a_fraction(val_size):
         train_val_split(X50, Y50, val_size=val_size)
 
 
-@pytest.mark.parametrize("val_size, says", [
-    (0, "validation set empty"), (-5, "validation set empty"), (0.001, "validation set empty"),
-    (50, "no rows for training"), (60, "no rows for training"), (0.999, "no rows for training"),
-])
+@pytest.mark.parametrize(
+    "val_size, says",
+    [
+        (0, "validation set empty"),
+        (-5, "validation set empty"),
+        (0.001, "validation set empty"),
+        (50, "no rows for training"),
+        (60, "no rows for training"),
+        (0.999, "no rows for training"),
+    ],
+)
 def test_val_size_must_leave_both_parts_non_empty(val_size, says):
     with pytest.raises(ValueError, match=f"val_size={val_size!r} leaves (the )?{says}"):
         train_val_split(X50, Y50, val_size=val_size)

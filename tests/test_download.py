@@ -1,4 +1,5 @@
 """Finding, verifying and downloading the data files, against local servers only (never the internet)."""
+
 import gzip
 import hashlib
 import http.server
@@ -66,7 +67,7 @@ class _RawTCPServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.connections += 1
             if self.reply is None:
@@ -75,7 +76,7 @@ class _RawTCPServer:
             with conn:
                 conn.settimeout(1)
                 try:
-                    conn.recv(65536)               # the request
+                    conn.recv(65536)  # the request
                     conn.sendall(self.reply)
                 except OSError:
                     pass
@@ -122,6 +123,7 @@ def _no_temp_files(folder):
 
 # -- files found on disk -------------------------------------------------------------------------
 
+
 def test_found_file_is_verified(isolated, tiny):
     path, sums, labels = tiny
     got = download.find_or_download(NAME, data_dir=path.parent, download=False, checksums=sums)
@@ -132,7 +134,7 @@ def test_found_file_is_verified(isolated, tiny):
 def test_corrupt_file_raises_checksum_error_naming_it(isolated, tiny):
     path, sums, _ = tiny
     raw = bytearray(gzip.decompress(path.read_bytes()))
-    raw[-1] ^= 1                       # one flipped bit
+    raw[-1] ^= 1  # one flipped bit
     path.write_bytes(gzip.compress(bytes(raw)))
     with pytest.raises(nnlib.ChecksumError, match=rf"{NAME}\.gz is corrupt.*Delete it"):
         download.find_or_download(NAME, data_dir=path.parent, download=False, checksums=sums)
@@ -144,7 +146,7 @@ def test_corrupt_file_raises_checksum_error_naming_it(isolated, tiny):
 def test_gzip_with_damaged_deflate_data_is_a_checksum_error(isolated, tmp_path):
     path = tmp_path / "x.gz"
     body = bytearray(gzip.compress(np.random.default_rng(0).integers(0, 9, 5000).astype(np.uint8).tobytes()))
-    body[20:40] = b"\xff" * 20         # garbage inside the deflate stream: zlib.error, not OSError
+    body[20:40] = b"\xff" * 20  # garbage inside the deflate stream: zlib.error, not OSError
     path.write_bytes(bytes(body))
     with pytest.raises(nnlib.ChecksumError, match=r"x\.gz is not a readable gzip file"):
         download.verify(path, "0" * 64)
@@ -166,22 +168,24 @@ def test_kaggle_spelling_is_found(isolated, tiny):
 
 # -- downloading ---------------------------------------------------------------------------------
 
+
 def test_download_from_second_mirror_into_cache(isolated, tiny, server):
     _, sums, labels = tiny
-    dead = "http://127.0.0.1:9/"       # nothing listens on the discard port
+    dead = "http://127.0.0.1:9/"  # nothing listens on the discard port
     got = download.find_or_download(NAME, mirrors=[dead, server], checksums=sums)
     assert got == isolated / "cache" / "nnlib" / "mnist" / (NAME + ".gz")
     np.testing.assert_array_equal(read_idx(got), labels)
-    assert [p.name for p in got.parent.iterdir()] == [got.name]      # no temp files left
+    assert [p.name for p in got.parent.iterdir()] == [got.name]  # no temp files left
 
 
 BAD_MIRRORS = {
     # kind: (how to make the mirror, the exception class named in the error)
     "not HTTP": (lambda raw, trunc: raw(b"SSH-2.0-OpenSSH_9.6\r\n").url, "BadStatusLine"),
-    "endless header line": (lambda raw, trunc: raw(b"HTTP/1.1 200 OK\r\nX-Junk: " + b"a" * 70000).url,
-                            "LineTooLong"),
-    "cut-off body": (lambda raw, trunc: raw(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n\x1f\x8b\x08").url,
-                     "ConnectionError: the connection closed after 3 of the 5000 bytes promised"),
+    "endless header line": (lambda raw, trunc: raw(b"HTTP/1.1 200 OK\r\nX-Junk: " + b"a" * 70000).url, "LineTooLong"),
+    "cut-off body": (
+        lambda raw, trunc: raw(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n\x1f\x8b\x08").url,
+        "ConnectionError: the connection closed after 3 of the 5000 bytes promised",
+    ),
     "silent (timeout)": (lambda raw, trunc: raw(None).url, "TimeoutError|timeout"),
     "URL without scheme": (lambda raw, trunc: "127.0.0.1/mnist/", "ValueError: unknown url type"),
     "truncated gzip": (lambda raw, trunc: trunc, "ChecksumError: the file served is not a readable gzip"),
@@ -190,8 +194,9 @@ BAD_MIRRORS = {
 
 
 @pytest.mark.parametrize("kind", BAD_MIRRORS)
-def test_any_failure_of_a_mirror_moves_on_to_the_next(isolated, tiny, server, raw_server, bad_http_folder,
-                                                      monkeypatch, kind):
+def test_any_failure_of_a_mirror_moves_on_to_the_next(
+    isolated, tiny, server, raw_server, bad_http_folder, monkeypatch, kind
+):
     monkeypatch.setattr(download, "TIMEOUT_S", 0.5)
     _, sums, labels = tiny
     make, reason = BAD_MIRRORS[kind]
@@ -229,7 +234,7 @@ def test_interrupt_is_not_swallowed(isolated, tiny, server, monkeypatch):
 
     monkeypatch.setattr(download.urllib.request, "urlopen", interrupted)
     target = isolated / "dl"
-    target.mkdir()                      # the user's folder: it stays
+    target.mkdir()  # the user's folder: it stays
     with pytest.raises(KeyboardInterrupt):
         download.find_or_download(NAME, data_dir=target, mirrors=[server, server], checksums=sums)
     assert list(target.iterdir()) == []
@@ -242,7 +247,7 @@ def test_bad_download_leaves_nothing_behind(isolated, tiny, server):
     with pytest.raises(nnlib.MNISTNotFoundError) as err:
         download.find_or_download(NAME, data_dir=target, mirrors=[server], checksums=wrong)
     assert "ChecksumError: the file served is corrupt" in str(err.value)
-    assert not target.exists()          # not even the folder it made for the file
+    assert not target.exists()  # not even the folder it made for the file
 
 
 @pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
@@ -250,7 +255,7 @@ def test_downloaded_file_gets_the_users_umask(isolated, tiny, server, umask, mas
     _, sums, _ = tiny
     umask(mask)
     got = download.find_or_download(NAME, data_dir=isolated / "dl", mirrors=[server], checksums=sums)
-    assert got.stat().st_mode & 0o777 == mode          # not mkstemp's 0o600
+    assert got.stat().st_mode & 0o777 == mode  # not mkstemp's 0o600
 
 
 def test_download_uses_the_shared_atomic_write(isolated, tiny, server, monkeypatch):
@@ -275,7 +280,7 @@ def test_offline_error_names_every_place_and_url(isolated, tiny):
     for place in download.search_dirs():
         assert str(place) in msg
     for m in mirrors:
-        assert f"{m}{NAME}.gz: URLError" in msg        # each URL with its reason
+        assert f"{m}{NAME}.gz: URLError" in msg  # each URL with its reason
     assert download.ENV_VAR in msg and "To fix this" in msg
     assert isinstance(err.value, FileNotFoundError)
 
@@ -287,16 +292,19 @@ def test_load_mnist_offline_error_is_clear(isolated):
 
 # -- each file is hashed once per process --------------------------------------------------------
 
+
 @pytest.fixture
 def fake_mnist(tmp_path, monkeypatch):
     """Four small IDX files under the real names, with FILES holding their checksums; caches emptied."""
     folder = tmp_path / "mnist"
     folder.mkdir()
     rng = np.random.default_rng(0)
-    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
-              "train-labels-idx1-ubyte": rng.integers(0, 10, 6, dtype=np.uint8),
-              "t10k-images-idx3-ubyte": rng.integers(0, 256, (4, 28, 28), dtype=np.uint8),
-              "t10k-labels-idx1-ubyte": rng.integers(0, 10, 4, dtype=np.uint8)}
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": rng.integers(0, 10, 6, dtype=np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (4, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": rng.integers(0, 10, 4, dtype=np.uint8),
+    }
     sums = {}
     for name, a in arrays.items():
         write_idx(folder / (name + ".gz"), a)
@@ -346,7 +354,7 @@ def test_a_changed_file_is_hashed_again(isolated, fake_mnist):
     with pytest.raises(nnlib.ChecksumError, match="t10k-labels-idx1-ubyte.gz is corrupt"):
         nnlib.load_mnist(folder)
     assert calls == [labels.name]
-    with pytest.raises(nnlib.ChecksumError):           # a failed file is not remembered as good
+    with pytest.raises(nnlib.ChecksumError):  # a failed file is not remembered as good
         nnlib.load_mnist(folder)
 
 
@@ -361,6 +369,7 @@ def test_a_downloaded_file_is_not_hashed_again(isolated, tiny, server, monkeypat
 
 
 # -- a folder that cannot be searched is skipped ---------------------------------------------------
+
 
 @pytest.fixture
 def unsearchable(monkeypatch):
@@ -383,7 +392,7 @@ def test_an_unsearchable_folder_is_skipped(isolated, tiny, unsearchable):
     cache = download.default_cache_dir()
     cache.mkdir(parents=True)
     os.replace(path, cache / path.name)
-    locked = isolated / "work" / "data"            # data/ beside the parent folder
+    locked = isolated / "work" / "data"  # data/ beside the parent folder
     locked.mkdir()
     unsearchable(locked)
     assert download.find_or_download(NAME, download=False, checksums=sums) == cache / path.name
@@ -410,7 +419,7 @@ def test_an_unsearchable_folder_is_skipped_for_real(isolated, tiny):
 
 # -- a failed download leaves no folders behind, and says why it failed ----------------------------
 
-DEAD = ["http://127.0.0.1:9/"]      # nothing listens on the discard port
+DEAD = ["http://127.0.0.1:9/"]  # nothing listens on the discard port
 
 
 def test_a_failed_download_removes_the_folders_it_made(isolated, tiny, monkeypatch):
@@ -420,12 +429,12 @@ def test_a_failed_download_removes_the_folders_it_made(isolated, tiny, monkeypat
         download.find_or_download(NAME, mirrors=DEAD, checksums=sums)
     assert not (isolated / "typo").exists()
 
-    monkeypatch.delenv(download.ENV_VAR)                       # the cache folder
+    monkeypatch.delenv(download.ENV_VAR)  # the cache folder
     with pytest.raises(nnlib.MNISTNotFoundError):
         download.find_or_download(NAME, mirrors=DEAD, checksums=sums)
     assert not (isolated / "cache").exists()
 
-    (isolated / "mine").mkdir()                                # folders that were there stay
+    (isolated / "mine").mkdir()  # folders that were there stay
     with pytest.raises(nnlib.MNISTNotFoundError):
         download.find_or_download(NAME, data_dir=isolated / "mine" / "new", mirrors=DEAD, checksums=sums)
     assert (isolated / "mine").is_dir() and list((isolated / "mine").iterdir()) == []

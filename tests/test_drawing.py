@@ -4,6 +4,7 @@ The main check turns MNIST test digits back into drawings as a person makes them
 (several times larger, a pen without grey levels, anywhere on the canvas, thicker or thinner strokes) and
 asks to_mnist to recover the originals: close pixel for pixel, and read as well by a trained network.
 """
+
 import numpy as np
 import pytest
 
@@ -26,7 +27,7 @@ def _morph(ink, r):
     pad = np.pad(ink if r > 0 else ~ink, a)
     out = np.zeros_like(pad)
     for dy, dx in _disc_offsets(a):
-        out[a:-a, a:-a] |= pad[a + dy:pad.shape[0] - a + dy, a + dx:pad.shape[1] - a + dx]
+        out[a:-a, a:-a] |= pad[a + dy : pad.shape[0] - a + dy, a + dx : pad.shape[1] - a + dx]
     out = out[a:-a, a:-a]
     return out if r > 0 else ~out
 
@@ -37,11 +38,11 @@ def as_drawn(x, rng, scale, stroke=0):
     big = np.kron(x.reshape(28, 28), np.ones((scale, scale), np.float32)) > 0.5
     big = _morph(big, stroke)
     rows, cols = np.flatnonzero(big.any(1)), np.flatnonzero(big.any(0))
-    big = big[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    big = big[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     canvas = np.zeros((CANVAS, CANVAS), np.float32)
     top = rng.integers(0, CANVAS - big.shape[0] + 1)
     left = rng.integers(0, CANVAS - big.shape[1] + 1)
-    canvas[top:top + big.shape[0], left:left + big.shape[1]] = big
+    canvas[top : top + big.shape[0], left : left + big.shape[1]] = big
     return canvas
 
 
@@ -87,8 +88,16 @@ def test_a_trained_network_reads_drawings_as_well_as_the_originals(mnist):
     network, not the preprocessing, dislikes thin strokes, so the pad draws with a thick pen.
     """
     model = nnlib.mlp([784, 100, 10], rng=0)
-    nnlib.fit(model, mnist.X_train[:30000], mnist.y_train[:30000], nnlib.Momentum(0.05, 0.9), epochs=5,
-              batch_size=32, rng=0, verbose=False)
+    nnlib.fit(
+        model,
+        mnist.X_train[:30000],
+        mnist.y_train[:30000],
+        nnlib.Momentum(0.05, 0.9),
+        epochs=5,
+        batch_size=32,
+        rng=0,
+        verbose=False,
+    )
     X, y = mnist.X_test[:1000], mnist.y_test[:1000]
     base = (model.predict(X) == y).mean()
     rng = np.random.default_rng(1)
@@ -101,14 +110,15 @@ def test_a_trained_network_reads_drawings_as_well_as_the_originals(mnist):
 
 # -- what to_mnist promises, one property at a time ------------------------------------------------
 
+
 def test_output_is_784_float32_in_0_1_with_the_box_and_centre_of_mnist():
     img = np.zeros((200, 120), np.float32)
-    img[20:180, 30:70] = 1                              # a tall bar: 160 x 40
+    img[20:180, 30:70] = 1  # a tall bar: 160 x 40
     out = to_mnist(img)
     assert out.shape == (784,) and out.dtype == np.float32 and out.min() >= 0 and out.max() == 1
     out = out.reshape(28, 28)
     rows, cols = np.flatnonzero(out.any(1)), np.flatnonzero(out.any(0))
-    assert len(rows) == 20 and len(cols) in (5, 6)      # the long side fills 20, the aspect ratio kept:
+    assert len(rows) == 20 and len(cols) in (5, 6)  # the long side fills 20, the aspect ratio kept:
     assert out.sum() == pytest.approx(20 * 5, rel=1e-5)  # 160 x 40 ink -> 20 x 5 (area averaging keeps it)
     r, c = np.indices(out.shape)
     assert abs((r * out).sum() / out.sum() - 14) <= 0.5 and abs((c * out).sum() / out.sum() - 14) <= 0.5
@@ -116,17 +126,17 @@ def test_output_is_784_float32_in_0_1_with_the_box_and_centre_of_mnist():
 
 def test_a_thin_pen_still_gives_full_ink():
     """MNIST's brightest pixel is 1 (99% of its test digits reach 0.996): a thin line is scaled up to it."""
-    out = to_mnist(render_strokes([[(140, 20), (140, 260)]], width=4))     # 4 of 240 pixels: a fifth of one
+    out = to_mnist(render_strokes([[(140, 20), (140, 260)]], width=4))  # 4 of 240 pixels: a fifth of one
     assert out.max() == 1 and np.sort(out)[-20:].min() > 0.5
 
 
 def test_the_box_average_is_anti_aliased():
     img = np.zeros((30, 30))
-    img[:, :15] = 1                                     # half the box: 15 of 30 columns -> 10 of 20
+    img[:, :15] = 1  # half the box: 15 of 30 columns -> 10 of 20
     img[:, 15] = 0.5
     box = to_mnist(img).reshape(28, 28)
     values = np.unique(np.round(box[box > 0], 4))
-    assert 0 < values.min() < 1                         # a grey column at the edge, not a hard step
+    assert 0 < values.min() < 1  # a grey column at the edge, not a hard step
 
 
 def test_dark_ink_on_light_paper_with_invert():
@@ -134,7 +144,7 @@ def test_dark_ink_on_light_paper_with_invert():
     img[10:90, 45:55] = 0
     np.testing.assert_array_equal(to_mnist(img, invert=True), to_mnist(1 - img))
     with pytest.raises(ValueError, match="invert=True"):
-        to_mnist(np.zeros((10, 10)))                    # nothing lighter than the paper: the hint says why
+        to_mnist(np.zeros((10, 10)))  # nothing lighter than the paper: the hint says why
 
 
 def test_uint8_and_bool_drawings():
@@ -144,17 +154,20 @@ def test_uint8_and_bool_drawings():
     np.testing.assert_allclose(to_mnist(img), to_mnist(img / 255.0), atol=1e-6)
 
 
-@pytest.mark.parametrize("bad, error, match", [
-    (np.zeros((40, 40)), ValueError, "empty: draw something"),
-    (np.zeros(784), ValueError, r"2-D.*\(784,\)"),
-    (np.zeros((28, 28, 3)), ValueError, r"colour image.*mean\(axis=2\)"),
-    (np.zeros((0, 5)), ValueError, "empty: shape"),
-    (np.full((10, 10), np.nan), ValueError, "NaN"),
-    (np.full((10, 10), 255.0), ValueError, r"\[0, 1\].*divide by 255"),
-    (np.full((10, 10), -1.0), ValueError, r"\[0, 1\]"),
-    (np.ones((10, 10), dtype=np.int64), TypeError, "dtype int64"),
-    (np.array([["a"]]), TypeError, "dtype"),
-])
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (np.zeros((40, 40)), ValueError, "empty: draw something"),
+        (np.zeros(784), ValueError, r"2-D.*\(784,\)"),
+        (np.zeros((28, 28, 3)), ValueError, r"colour image.*mean\(axis=2\)"),
+        (np.zeros((0, 5)), ValueError, "empty: shape"),
+        (np.full((10, 10), np.nan), ValueError, "NaN"),
+        (np.full((10, 10), 255.0), ValueError, r"\[0, 1\].*divide by 255"),
+        (np.full((10, 10), -1.0), ValueError, r"\[0, 1\]"),
+        (np.ones((10, 10), dtype=np.int64), TypeError, "dtype int64"),
+        (np.array([["a"]]), TypeError, "dtype"),
+    ],
+)
 def test_bad_drawings_are_refused_clearly(bad, error, match):
     with pytest.raises(error, match=match):
         to_mnist(bad)
@@ -169,23 +182,27 @@ def test_box_matrix_rows_sum_to_one_and_average_areas():
 
 # -- strokes, PNGs and saliency ----------------------------------------------------------------------
 
+
 def test_render_strokes_draws_thick_round_lines():
     img = render_strokes([[(40, 140), (240, 140)], [(140, 40)]], size=280, width=21)
     assert img.shape == (280, 280) and img.dtype == np.float32 and img.max() == 1
     assert img[140, 140] == 1 and img[140 + 12, 140] == 0 and img[140 + 9, 140] == 1
-    assert img[40, 140] == 1 and img[40, 140 + 12] == 0              # the dot: a disc of diameter 21
-    assert img[140 + 10, 140] == 0.5                                 # an anti-aliased edge: half covered
+    assert img[40, 140] == 1 and img[40, 140 + 12] == 0  # the dot: a disc of diameter 21
+    assert img[140 + 10, 140] == 0.5  # an anti-aliased edge: half covered
     assert render_strokes([], size=50).sum() == 0
-    assert render_strokes([[(-500, -500), (-400, -400)]], size=50).sum() == 0   # outside the canvas
+    assert render_strokes([[(-500, -500), (-400, -400)]], size=50).sum() == 0  # outside the canvas
 
 
-@pytest.mark.parametrize("strokes, match", [
-    ([[(1, 2, 3)]], r"point 0 of stroke 0 must be an \(x, y\) pair"),
-    ([[]], "stroke 0 must be a non-empty list"),
-    ([[(1, float("nan"))]], "not finite"),
-    ([[("1", 2)]], r"\(x, y\) pair of numbers"),
-    ("abc", "list of strokes"),
-])
+@pytest.mark.parametrize(
+    "strokes, match",
+    [
+        ([[(1, 2, 3)]], r"point 0 of stroke 0 must be an \(x, y\) pair"),
+        ([[]], "stroke 0 must be a non-empty list"),
+        ([[(1, float("nan"))]], "not finite"),
+        ([[("1", 2)]], r"\(x, y\) pair of numbers"),
+        ("abc", "list of strokes"),
+    ],
+)
 def test_render_strokes_refuses_bad_points(strokes, match):
     with pytest.raises(ValueError, match=match):
         render_strokes(strokes)
@@ -199,7 +216,7 @@ def test_a_drawn_one_becomes_a_centred_upright_bar():
 
 def test_read_image_reads_dark_ink_on_white_paper(mnist):
     x = mnist.X_test[0]
-    data = png_bytes(x.reshape(28, 28), scale=5, invert=True)          # black digit on white, 140 x 140
+    data = png_bytes(x.reshape(28, 28), scale=5, invert=True)  # black digit on white, 140 x 140
     img = read_image(data)
     assert img.shape == (140, 140) and img.dtype == np.float32
     assert np.corrcoef(to_mnist(img), x)[0, 1] > 0.9
@@ -216,7 +233,7 @@ def test_saliency_is_the_gradient_of_the_predicted_score(rng):
     k, g = saliency(model, x)
     assert k == model.predict(x[None])[0] and g.shape == (784,) and g.dtype == np.float32
 
-    def score(v):   # the logit of class k: the model's layers up to the softmax, in float64
+    def score(v):  # the logit of class k: the model's layers up to the softmax, in float64
         a = v[None].astype(np.float64)
         for layer in model.layers[:-1]:
             a, _ = layer.forward(a)
@@ -232,31 +249,36 @@ def test_saliency_is_the_gradient_of_the_predicted_score(rng):
 
 # -- the tests above catch a wrong preprocessing ------------------------------------------------------
 
+
 def _mutant(kind):
     """to_mnist made wrong in one way, to show the closeness checks catch it."""
-    def no_centre_of_mass(image):                 # the box placed in the middle, not by its centre of mass
+
+    def no_centre_of_mass(image):  # the box placed in the middle, not by its centre of mass
         out = to_mnist(image).reshape(28, 28)
         rows, cols = np.flatnonzero(out.any(1)), np.flatnonzero(out.any(0))
-        box = out[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        box = out[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         moved = np.zeros_like(out)
         top, left = (28 - box.shape[0]) // 2, (28 - box.shape[1]) // 2
-        moved[top:top + box.shape[0], left:left + box.shape[1]] = box
+        moved[top : top + box.shape[0], left : left + box.shape[1]] = box
         return moved.reshape(784)
 
-    def no_aspect_ratio(image):                   # the bounding box stretched to 20 x 20
+    def no_aspect_ratio(image):  # the bounding box stretched to 20 x 20
         img = np.asarray(image, np.float64)
         rows, cols = np.flatnonzero(img.any(1)), np.flatnonzero(img.any(0))
-        ink = img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        ink = img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         box = box_matrix(ink.shape[0], 20) @ ink @ box_matrix(ink.shape[1], 20).T
         big = np.zeros((60, 60))
         big[20:40, 20:40] = box
         return to_mnist(big)
 
-    def black_on_white(image):                    # the polarity forgotten
+    def black_on_white(image):  # the polarity forgotten
         return 1 - to_mnist(image)
 
-    return {"no centre of mass": no_centre_of_mass, "no aspect ratio": no_aspect_ratio,
-            "black on white": black_on_white}[kind]
+    return {
+        "no centre of mass": no_centre_of_mass,
+        "no aspect ratio": no_aspect_ratio,
+        "black on white": black_on_white,
+    }[kind]
 
 
 @pytest.mark.parametrize("mutant", ["no centre of mass", "no aspect ratio", "black on white"])

@@ -13,8 +13,10 @@ def test_near_prints_one_line_and_returns_nothing(capsys):
     assert expect_near("test accuracy", 0.9803, 0.980, 0.005, percent=True) is None
     assert expect_below("rel_error", 1e-9, 1e-6) is None
     assert expect_between("x", 0.5, 0, 1) is None
-    assert capsys.readouterr().out == "test accuracy 98.03% (expected 98.0% ± 0.5): ok\n" \
+    assert (
+        capsys.readouterr().out == "test accuracy 98.03% (expected 98.0% ± 0.5): ok\n"
         "rel_error 1.0e-09 (expected below 1e-06): ok\nx 0.5 (expected 0 to 1): ok\n"
+    )
 
 
 def test_pytest_runs_are_strict():
@@ -23,21 +25,24 @@ def test_pytest_runs_are_strict():
     assert nnlib.expect.strict()
 
 
-@pytest.mark.parametrize("check", [
-    lambda: expect_near("test accuracy", 0.95, 0.980, 0.005, percent=True),
-    lambda: expect_between("test accuracy", 0.95, 0.97, 0.99, percent=True),
-    lambda: expect_below("test accuracy", 0.95, 0.9, percent=True),
-])
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda: expect_near("test accuracy", 0.95, 0.980, 0.005, percent=True),
+        lambda: expect_between("test accuracy", 0.95, 0.97, 0.99, percent=True),
+        lambda: expect_below("test accuracy", 0.95, 0.9, percent=True),
+    ],
+)
 def test_a_learner_is_warned_and_goes_on(check, monkeypatch, capsys):
     monkeypatch.delenv("NNLIB_STRICT_CHECKS", raising=False)
-    check()                                    # no exception: the notebook goes on
+    check()  # no exception: the notebook goes on
     out, err = capsys.readouterr()
     assert out.startswith("test accuracy 95.00% (expected ") and out.endswith("): outside (see the warning below)\n")
     assert "ok" not in out
     assert err.startswith("Warning: test accuracy = 95.00% is outside its band (expected ")
     for reason in ("seed, a setting", "rounds float32 differently", "a bug", "pytest --nbval"):
         assert reason in err
-    assert "not float rounding" not in err     # never claims what was not measured
+    assert "not float rounding" not in err  # never claims what was not measured
 
 
 @pytest.mark.parametrize("setting", ["0", "", "yes"])
@@ -64,7 +69,7 @@ def test_near_plain_numbers(capsys):
 def test_near_raises_outside_with_what_was_expected(value, capsys):
     with pytest.raises(ExpectationFailed, match=r"test accuracy .* \(expected 98\.0% ± 0\.5\): outside"):
         expect_near("test accuracy", value, 0.980, 0.005, percent=True)
-    assert capsys.readouterr().out == ""          # nothing says "ok" for a failure
+    assert capsys.readouterr().out == ""  # nothing says "ok" for a failure
 
 
 def test_the_edges_of_the_range_pass():
@@ -122,4 +127,4 @@ def test_results_can_be_logged_for_the_spread_script(tmp_path, monkeypatch, caps
         expect_below("b", 2.0, 1.0)
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["label"], r["value"], r["ok"]) for r in rows] == [("a", 1.0, True), ("b", 2.0, False)]
-    assert [(r["low"], r["high"]) for r in rows] == [(0.9, 1.1), (-math.inf, 1.0)]   # the band, as numbers
+    assert [(r["low"], r["high"]) for r in rows] == [(0.9, 1.1), (-math.inf, 1.0)]  # the band, as numbers

@@ -1,4 +1,5 @@
 """Notebook 12's pieces: dropout, L2, learning-rate schedules, shift augmentation."""
+
 import numpy as np
 import pytest
 
@@ -11,10 +12,10 @@ def test_dropout_train_and_eval(rng):
     A = np.ones((2000, 50), np.float32)
     out, mask = layer.forward(A, training=True)
     assert set(np.unique(out)) == {0.0, np.float32(1 / 0.75)}
-    assert abs((out == 0).mean() - 0.25) < 0.01 and abs(out.mean() - 1) < 0.02   # expectation kept
+    assert abs((out == 0).mean() - 0.25) < 0.01 and abs(out.mean() - 1) < 0.02  # expectation kept
     dA = rng.normal(size=A.shape).astype(np.float32)
     np.testing.assert_array_equal(layer.backward(dA, mask), dA * mask)
-    same, cache = layer.forward(A)                                                  # prediction: identity
+    same, cache = layer.forward(A)  # prediction: identity
     assert same is A and layer.backward(dA, cache) is dA
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         Dropout(1.0)
@@ -28,7 +29,7 @@ def test_model_with_dropout_gradients_match_numerical_for_a_fixed_mask(rng):
     state = drop.rng.bit_generator.state
 
     def loss():
-        drop.rng.bit_generator.state = state                  # the same mask at every evaluation
+        drop.rng.bit_generator.state = state  # the same mask at every evaluation
         return model.loss_and_grads(X, Y)[0]
 
     loss()
@@ -59,13 +60,15 @@ def test_l2_adds_weight_decay_to_weights_only(rng):
 
 
 def test_schedules():
-    cos = nnlib.cosine_schedule(1.0, epochs=5)     # falls towards 0, reached one epoch after the last
-    np.testing.assert_allclose([cos(e) for e in range(1, 6)], [1.0, 0.9045085, 0.6545085, 0.3454915, 0.0954915],
-                               atol=1e-7)
-    assert min(cos(e) for e in range(1, 6)) > 0      # every epoch trains: fit rejects a rate of 0
+    cos = nnlib.cosine_schedule(1.0, epochs=5)  # falls towards 0, reached one epoch after the last
+    np.testing.assert_allclose(
+        [cos(e) for e in range(1, 6)], [1.0, 0.9045085, 0.6545085, 0.3454915, 0.0954915], atol=1e-7
+    )
+    assert min(cos(e) for e in range(1, 6)) > 0  # every epoch trains: fit rejects a rate of 0
     warm = nnlib.cosine_schedule(1.0, epochs=6, warmup=2, final=0.1)
-    np.testing.assert_allclose([warm(1), warm(2), warm(3), warm(6)],
-                               [1 / 3, 2 / 3, 1.0, 0.1 + 0.45 * (1 + np.cos(0.75 * np.pi))])
+    np.testing.assert_allclose(
+        [warm(1), warm(2), warm(3), warm(6)], [1 / 3, 2 / 3, 1.0, 0.1 + 0.45 * (1 + np.cos(0.75 * np.pi))]
+    )
     step = nnlib.step_schedule(0.5, every=2)
     np.testing.assert_allclose([step(e) for e in (1, 2, 3, 5)], [0.5, 0.5, 0.05, 0.005])
 
@@ -79,8 +82,18 @@ def test_fit_applies_schedule_and_augmentation(rng):
         seen.append(Xb.shape)
         return Xb + 0
 
-    nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, opt, epochs=3, batch_size=8, verbose=False, augment=augment,
-              lr_schedule=lambda e: 0.1 * e, callback=lambda e, h: lrs.append(opt.lr))
+    nnlib.fit(
+        nnlib.mlp([4, 3, 2]),
+        X,
+        y,
+        opt,
+        epochs=3,
+        batch_size=8,
+        verbose=False,
+        augment=augment,
+        lr_schedule=lambda e: 0.1 * e,
+        callback=lambda e, h: lrs.append(opt.lr),
+    )
     assert seen == [(8, 4)] * 6 and lrs == pytest.approx([0.1, 0.2, 0.3])
 
 
@@ -92,14 +105,14 @@ def test_random_shift_moves_images_without_changing_them(rng):
     out = nnlib.random_shift(X, rng=0, max_shift=2)
     np.testing.assert_array_equal(X, X0)
     assert out.shape == X.shape and out.dtype == X.dtype
-    np.testing.assert_allclose(out.sum(axis=1), X.sum(axis=1), rtol=1e-6)     # nothing cut off here
+    np.testing.assert_allclose(out.sum(axis=1), X.sum(axis=1), rtol=1e-6)  # nothing cut off here
     shifts = set()
     for row in out.reshape(-1, 28, 28):
         r, c = np.argwhere(row > 0).min(axis=0)
         shifts.add((r - 10, c - 12))
-        np.testing.assert_array_equal(row[r:r + 4, c:c + 3], img[10:14, 12:15])
+        np.testing.assert_array_equal(row[r : r + 4, c : c + 3], img[10:14, 12:15])
     assert shifts == {(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)}
-    np.testing.assert_array_equal(out, nnlib.random_shift(X, rng=0, max_shift=2))   # seeded
+    np.testing.assert_array_equal(out, nnlib.random_shift(X, rng=0, max_shift=2))  # seeded
     with pytest.raises(ValueError, match="784"):
         nnlib.random_shift(np.zeros((2, 10)), rng=0)
 

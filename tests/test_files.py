@@ -1,4 +1,5 @@
 """nnlib.files.atomic_write, and checks on the files of the data/download side of the project."""
+
 import ast
 import os
 from pathlib import Path
@@ -31,7 +32,7 @@ def test_new_file_gets_the_users_umask(tmp_path, umask, mask, mode):
         f.write(b"data")
     assert (tmp_path / "out.bin").read_bytes() == b"data"
     assert (tmp_path / "out.bin").stat().st_mode & 0o777 == mode
-    assert os.umask(mask) == mask                       # the umask itself is left as it was
+    assert os.umask(mask) == mask  # the umask itself is left as it was
 
 
 def test_success_replaces_the_old_file_and_leaves_no_temp_file(tmp_path):
@@ -39,9 +40,9 @@ def test_success_replaces_the_old_file_and_leaves_no_temp_file(tmp_path):
     path.write_bytes(b"old")
     with atomic_write(path) as f:
         f.write(b"new content")
-        assert path.read_bytes() == b"old"              # nothing visible until the block ends
+        assert path.read_bytes() == b"old"  # nothing visible until the block ends
         f.seek(0)
-        assert f.read() == b"new content"               # the block may read back what it wrote
+        assert f.read() == b"new content"  # the block may read back what it wrote
     assert path.read_bytes() == b"new content"
     assert _leftovers(tmp_path, {"m.npz"}) == []
 
@@ -89,7 +90,7 @@ def test_replacing_keeps_the_permissions_of_the_old_file(tmp_path, umask, mode):
 def test_a_read_only_file_is_not_replaced(tmp_path):
     path = tmp_path / "m.npz"
     path.write_bytes(b"old")
-    path.chmod(0o444)                   # no write bit: refused even for root, whom os.access lets write
+    path.chmod(0o444)  # no write bit: refused even for root, whom os.access lets write
     with pytest.raises(PermissionError, match="read-only") as info:
         with atomic_write(path) as f:
             f.write(b"new")
@@ -100,7 +101,7 @@ def test_a_read_only_file_is_not_replaced(tmp_path):
 
 def test_a_file_the_user_may_not_write_is_not_replaced(tmp_path, monkeypatch):
     path = tmp_path / "m.npz"
-    path.write_bytes(b"old")            # 0o644, but owned by someone else: os.access says no
+    path.write_bytes(b"old")  # 0o644, but owned by someone else: os.access says no
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, m, **kw: False if Path(p) == path else real_access(p, m, **kw))
     with pytest.raises(PermissionError, match="read-only"):
@@ -111,7 +112,7 @@ def test_a_file_the_user_may_not_write_is_not_replaced(tmp_path, monkeypatch):
 
 
 def test_errors_name_the_target_not_the_temporary_file(tmp_path, monkeypatch):
-    (tmp_path / "m.npz").mkdir()        # os.replace cannot put a file there
+    (tmp_path / "m.npz").mkdir()  # os.replace cannot put a file there
     with pytest.raises(IsADirectoryError) as info:
         with atomic_write(tmp_path / "m.npz") as f:
             f.write(b"new")
@@ -120,7 +121,8 @@ def test_errors_name_the_target_not_the_temporary_file(tmp_path, monkeypatch):
 
     def no_room(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / ".x.bin.abc.part"))
-    monkeypatch.setattr(files.tempfile, "mkstemp", no_room)    # a folder the user may not write in
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", no_room)  # a folder the user may not write in
     with pytest.raises(PermissionError) as info:
         with atomic_write(tmp_path / "x.bin") as f:
             f.write(b"new")
@@ -137,6 +139,7 @@ def test_errors_of_the_block_itself_pass_unchanged(tmp_path):
 
 
 # -- the project's files -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("rel", ["nnlib/data.py", "nnlib/download.py", "nnlib/files.py", "benchmarks/train_mlp.py"])
 def test_no_assert_for_validation(rel):

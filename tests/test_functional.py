@@ -17,15 +17,18 @@ def test_one_hot_accepts_whole_floats_and_empty():
     assert F.one_hot(np.array([], dtype=int)).shape == (0, 10)
 
 
-@pytest.mark.parametrize("labels, message", [
-    ([0, 10], r"0\.\.9.*\[10\].*positions \[1\]"),
-    ([-1, 2], r"0\.\.9.*\[-1\]"),
-    ([0.5, 1], r"whole numbers.*0\.5"),
-    ([[1, 2]], r"shape \(N,\)"),
-    (["a", "b"], r"integers"),
-    ([True, False], r"integers"),
-    ([np.nan], r"whole numbers"),
-])
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ([0, 10], r"0\.\.9.*\[10\].*positions \[1\]"),
+        ([-1, 2], r"0\.\.9.*\[-1\]"),
+        ([0.5, 1], r"whole numbers.*0\.5"),
+        ([[1, 2]], r"shape \(N,\)"),
+        (["a", "b"], r"integers"),
+        ([True, False], r"integers"),
+        ([np.nan], r"whole numbers"),
+    ],
+)
 def test_one_hot_rejects_bad_labels(labels, message):
     with pytest.raises(ValueError, match=message):
         F.one_hot(np.array(labels))
@@ -63,7 +66,7 @@ def test_cross_entropy_values_and_errors():
     Y = F.one_hot([0, 1], 2, dtype=np.float64)
     P = np.array([[0.8, 0.2], [0.4, 0.6]])
     assert F.cross_entropy(P, Y) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2)
-    assert np.isfinite(F.cross_entropy(np.array([[0.0, 1.0]]), Y[:1]))   # confident and wrong: big, finite
+    assert np.isfinite(F.cross_entropy(np.array([[0.0, 1.0]]), Y[:1]))  # confident and wrong: big, finite
     with pytest.raises(ValueError, match=r"\(N, C\)"):
         F.cross_entropy(P, Y[:1])
 

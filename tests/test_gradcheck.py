@@ -15,8 +15,8 @@ def test_rel_error():
 def test_numerical_gradient_of_known_function_restores_input():
     x = np.array([[1.0, -2.0], [0.5, 3.0]])
     before = x.copy()
-    g = numerical_gradient(lambda: float((x ** 3).sum()), x)
-    assert rel_error(g, 3 * before ** 2) < 1e-9
+    g = numerical_gradient(lambda: float((x**3).sum()), x)
+    assert rel_error(g, 3 * before**2) < 1e-9
     np.testing.assert_array_equal(x, before)
 
 
@@ -57,7 +57,7 @@ def _wrong_model():
 def test_gradcheck_model_rejects_a_count_of_checks_that_checks_nothing(num_checks):
 
     model, X, Y = _wrong_model()
-    assert min(nnlib.gradcheck_model(model, X, Y, num_checks=3).values()) > 0.3    # a wrong gradient is caught
+    assert min(nnlib.gradcheck_model(model, X, Y, num_checks=3).values()) > 0.3  # a wrong gradient is caught
     with pytest.raises(ValueError, match=r"num_checks must be a positive integer or None, got"):
         nnlib.gradcheck_model(model, X, Y, num_checks=num_checks)
 
@@ -85,7 +85,7 @@ def test_gradcheck_model_restores_the_parameters_when_the_loss_raises():
 
     def fails_later(X, Y):
         calls.append(1)
-        if len(calls) == 3:                   # the second evaluation of the numerical gradient: W1 is nudged
+        if len(calls) == 3:  # the second evaluation of the numerical gradient: W1 is nudged
             raise FloatingPointError("overflow")
         return real(X, Y)
 

@@ -1,4 +1,5 @@
 """Initialisers for a weight array of any shape, with the fan-in (and fan-out) the layer states."""
+
 import numpy as np
 import pytest
 
@@ -7,7 +8,7 @@ from nnlib.init import he, he_normal, init_layer, init_weights, uniform, uniform
 
 
 def test_he_normal_scales_by_the_fan_in_for_any_shape():
-    W = he_normal((64, 3, 5, 5), 3 * 5 * 5, np.random.default_rng(0))         # a conv weight (F, C, kh, kw)
+    W = he_normal((64, 3, 5, 5), 3 * 5 * 5, np.random.default_rng(0))  # a conv weight (F, C, kh, kw)
     assert W.shape == (64, 3, 5, 5) and W.dtype == np.float32
     assert abs(W.std() - np.sqrt(2 / 75)) < 0.02 * np.sqrt(2 / 75)
     W = xavier_normal((40, 30), 40, 30, np.random.default_rng(0), dtype=np.float64)
@@ -21,7 +22,7 @@ def test_init_weights_gives_a_layers_weights_and_biases():
     assert W.shape == (8, 3, 3, 3) and b.shape == (8,) and not b.any()
     np.testing.assert_array_equal(W, he_normal((8, 3, 3, 3), 27, 0))
     W, b = init_weights("uniform", (8, 3, 3, 3), 0, fan_in=27, fan_out=72, n_bias=8)
-    assert b.shape == (8,) and b.any()                  # uniform draws its biases, after the weights
+    assert b.shape == (8,) and b.any()  # uniform draws its biases, after the weights
     with pytest.raises(ValueError, match="unknown init scheme 'kaiming'"):
         init_weights("kaiming", (3, 2), 0, fan_in=3, fan_out=2, n_bias=2)
     with pytest.raises(ValueError, match="fan_in must be a positive whole number"):

@@ -1,4 +1,5 @@
 """Issue 9: one input check (nnlib.inputs) and one loss (nnlib.losses), everywhere."""
+
 import numpy as np
 import pytest
 
@@ -9,29 +10,35 @@ from nnlib.layers import Linear, Model, SoftmaxCrossEntropy
 def test_float64_one_hot_targets_keep_the_backward_pass_float32(blobs, rng):
     X, y = blobs(rng, 60, classes=3, sep=2.0)
     model = nnlib.mlp([4, 5, 3], rng=0)
-    Y64 = np.eye(3)[y]                                              # float64, as np.eye gives
+    Y64 = np.eye(3)[y]  # float64, as np.eye gives
     loss, grads, out = model.loss_and_grads(X.astype(np.float64), Y64)
     assert out.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
-    loss32, grads32, _ = model.loss_and_grads(X, y)                 # labels or one-hot: the same numbers
+    loss32, grads32, _ = model.loss_and_grads(X, y)  # labels or one-hot: the same numbers
     assert loss == loss32
     for k in grads:
         np.testing.assert_array_equal(grads[k], grads32[k])
 
 
-@pytest.mark.parametrize("Y, message", [
-    (lambda y: 2 * np.eye(3)[y], "rows summing to 1"),
-    (lambda y: -np.eye(3)[y], ">= 0"),
-    (lambda y: np.eye(3)[y][:, :2], r"one-hot \(N, 3\)"),
-    (lambda y: y + 0.5, "whole numbers"),
-    (lambda y: y + 3, r"0\.\.2"),
-    (lambda y: np.eye(3, dtype=bool)[y], "numbers"),
-])
+@pytest.mark.parametrize(
+    "Y, message",
+    [
+        (lambda y: 2 * np.eye(3)[y], "rows summing to 1"),
+        (lambda y: -np.eye(3)[y], ">= 0"),
+        (lambda y: np.eye(3)[y][:, :2], r"one-hot \(N, 3\)"),
+        (lambda y: y + 0.5, "whole numbers"),
+        (lambda y: y + 3, r"0\.\.2"),
+        (lambda y: np.eye(3, dtype=bool)[y], "numbers"),
+    ],
+)
 def test_bad_targets_are_rejected(blobs, Y, message, rng):
     X, y = blobs(rng, 60, classes=3, sep=2.0)
     model = nnlib.mlp([4, 5, 3], rng=0)
     W1 = model.params["W1"].copy()
-    for call in (lambda: model.loss_and_grads(X, Y(y)), lambda: nnlib.evaluate(model, X, Y(y)),
-                 lambda: nnlib.fit(model, X, Y(y), nnlib.SGD(0.1), verbose=False)):
+    for call in (
+        lambda: model.loss_and_grads(X, Y(y)),
+        lambda: nnlib.evaluate(model, X, Y(y)),
+        lambda: nnlib.fit(model, X, Y(y), nnlib.SGD(0.1), verbose=False),
+    ):
         with pytest.raises(ValueError, match=message):
             call()
     np.testing.assert_array_equal(model.params["W1"], W1)
@@ -48,30 +55,41 @@ def test_soft_targets_are_accepted(blobs, rng):
 def test_uint8_pixels_are_a_clear_error(rng):
     model = nnlib.mlp([784, 10, 10], rng=0)
     pixels = rng.integers(0, 256, (3, 784)).astype(np.uint8)
-    for call in (model.predict, model.predict_proba, lambda X: model.forward(X),
-                 lambda X: nnlib.evaluate(model, X, [0, 1, 2])):
+    for call in (
+        model.predict,
+        model.predict_proba,
+        lambda X: model.forward(X),
+        lambda X: nnlib.evaluate(model, X, [0, 1, 2]),
+    ):
         with pytest.raises(ValueError, match=r"floats.*divide by 255"):
             call(pixels)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda m, X, y: nnlib.fit(m, X[:0], y[:0], nnlib.SGD(0.1), verbose=False), "no rows"),
-    (lambda m, X, y: m.predict_proba(X[:0]), "no rows"),
-    (lambda m, X, y: nnlib.evaluate(m, X[:0], y[:0]), "no rows"),
-    (lambda m, X, y: nnlib.fit(m, np.where(X > 3, np.nan, X), y, nnlib.SGD(0.1), verbose=False),
-     r"X contains NaN.*rows"),
-    (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), validation=(X * np.inf, y), verbose=False),
-     "X_val contains NaN or infinite"),
-    (lambda m, X, y: m.predict(np.where(X > 3, np.nan, X)), "NaN"),
-    (lambda m, X, y: m.predict_proba(X, batch_size=0), "batch_size must be a positive integer"),
-    (lambda m, X, y: nnlib.evaluate(m, X, y, batch_size=0), "batch_size must be a positive integer"),
-    (lambda m, X, y: nnlib.mlp([4, 0, 3]), r"positive whole number; got 0 at position 1"),
-    (lambda m, X, y: nnlib.mlp([4, 2.5, 3]), "positive whole number"),
-    (lambda m, X, y: nnlib.PerExampleNetwork([4, 0, 3]), "positive whole number"),
-    (lambda m, X, y: nnlib.step_schedule(0.1, every=0), "every must be a positive integer"),
-    (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), epochs=2.0), "epochs"),
-    (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), l2=np.nan), "l2"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda m, X, y: nnlib.fit(m, X[:0], y[:0], nnlib.SGD(0.1), verbose=False), "no rows"),
+        (lambda m, X, y: m.predict_proba(X[:0]), "no rows"),
+        (lambda m, X, y: nnlib.evaluate(m, X[:0], y[:0]), "no rows"),
+        (
+            lambda m, X, y: nnlib.fit(m, np.where(X > 3, np.nan, X), y, nnlib.SGD(0.1), verbose=False),
+            r"X contains NaN.*rows",
+        ),
+        (
+            lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), validation=(X * np.inf, y), verbose=False),
+            "X_val contains NaN or infinite",
+        ),
+        (lambda m, X, y: m.predict(np.where(X > 3, np.nan, X)), "NaN"),
+        (lambda m, X, y: m.predict_proba(X, batch_size=0), "batch_size must be a positive integer"),
+        (lambda m, X, y: nnlib.evaluate(m, X, y, batch_size=0), "batch_size must be a positive integer"),
+        (lambda m, X, y: nnlib.mlp([4, 0, 3]), r"positive whole number; got 0 at position 1"),
+        (lambda m, X, y: nnlib.mlp([4, 2.5, 3]), "positive whole number"),
+        (lambda m, X, y: nnlib.PerExampleNetwork([4, 0, 3]), "positive whole number"),
+        (lambda m, X, y: nnlib.step_schedule(0.1, every=0), "every must be a positive integer"),
+        (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), epochs=2.0), "epochs"),
+        (lambda m, X, y: nnlib.fit(m, X, y, nnlib.SGD(0.1), l2=np.nan), "l2"),
+    ],
+)
 def test_bad_input_is_a_clear_error(blobs, call, message, rng):
     X, y = blobs(rng, 60, classes=3, sep=2.0)
     model = nnlib.mlp([4, 5, 3], rng=0)
@@ -112,12 +130,15 @@ def test_training_and_evaluation_report_the_same_loss():
 
 def test_evaluate_in_chunks_equals_one_pass_and_matches_training_loss(blobs, rng):
     X, y = blobs(rng, 50, classes=3, sep=2.0)
-    for model in (nnlib.mlp([4, 5, 3], rng=0), nnlib.mlp([4, 5, 3], output="sigmoid", rng=0),
-                  nnlib.PerExampleNetwork([4, 5, 3], rng=0)):
+    for model in (
+        nnlib.mlp([4, 5, 3], rng=0),
+        nnlib.mlp([4, 5, 3], output="sigmoid", rng=0),
+        nnlib.PerExampleNetwork([4, 5, 3], rng=0),
+    ):
         whole = nnlib.evaluate(model, X, y)
         chunked = nnlib.evaluate(model, X, y, batch_size=7)
         assert chunked[0] == pytest.approx(whole[0], rel=1e-6) and chunked[1] == whole[1]
-        loss, _, out = model.loss_and_grads(X, y)              # no dropout here: the same forward pass
+        loss, _, out = model.loss_and_grads(X, y)  # no dropout here: the same forward pass
         assert whole[0] == pytest.approx(loss, rel=1e-6)
         assert whole[1] == np.mean(out.argmax(axis=1) == y)
 
@@ -128,10 +149,13 @@ def test_features_of_any_per_example_shape():
     X = np.zeros((5, 1, 28, 28), np.float64)
     out = as_features(X, (1, 28, 28), np.float32)
     assert out.shape == (5, 1, 28, 28) and out.dtype == np.float32
-    assert as_features(X, None).shape == (5, 1, 28, 28)                       # any shape, examples first
-    assert as_features(np.zeros((2, 784)), 784).shape == (2, 784)            # an int is a width, as before
-    with pytest.raises(ValueError, match=r"X must have shape \(N, 1, 28, 28\), got \(5, 784\).*X.reshape\(len\(X\), "
-                                         r"1, 28, 28\)"):
+    assert as_features(X, None).shape == (5, 1, 28, 28)  # any shape, examples first
+    assert as_features(np.zeros((2, 784)), 784).shape == (2, 784)  # an int is a width, as before
+    with pytest.raises(
+        ValueError,
+        match=r"X must have shape \(N, 1, 28, 28\), got \(5, 784\).*X.reshape\(len\(X\), "
+        r"1, 28, 28\)",
+    ):
         as_features(np.zeros((5, 784)), (1, 28, 28))
     with pytest.raises(ValueError, match=r"must have shape \(N, 1, 28, 28\), got \(2, 1, 27, 28\)$"):
         as_features(np.zeros((2, 1, 27, 28)), (1, 28, 28))

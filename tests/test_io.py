@@ -47,15 +47,16 @@ def test_not_a_model_file(tmp_path):
 
 def test_pickles_are_never_loaded(tmp_path):
     meta = json.dumps({"format": "nnlib-model-1", "layers": nnlib.mlp([2, 2]).spec()})
-    np.savez(tmp_path / "evil.npz", __architecture__=np.array(meta), W1=np.array([object()], dtype=object),
-             b1=np.zeros(2))
+    np.savez(
+        tmp_path / "evil.npz", __architecture__=np.array(meta), W1=np.array([object()], dtype=object), b1=np.zeros(2)
+    )
     with pytest.raises(ValueError, match="pickle"):
         nnlib.load_model(tmp_path / "evil.npz")
 
 
 def test_float64_round_trips_exactly_and_stays_float64(tmp_path):
     model = nnlib.mlp([6, 5, 3], rng=2, dtype=np.float64, batchnorm=True)
-    model.params["W1"][0, 0] = 1 / 3                     # not representable in float32
+    model.params["W1"][0, 0] = 1 / 3  # not representable in float32
     loaded = nnlib.load_model(nnlib.save_model(model, tmp_path / "f64"))
     assert loaded.dtype == np.float64
     for k, v in {**model.params, **model.state}.items():
@@ -110,7 +111,7 @@ def test_save_into_a_missing_folder_names_the_folder(tmp_path):
 
 
 def test_save_errors_name_the_target_not_the_temporary_file(tmp_path):
-    (tmp_path / "m.npz").mkdir()                          # a folder where the file should go
+    (tmp_path / "m.npz").mkdir()  # a folder where the file should go
     with pytest.raises(OSError) as info:
         nnlib.save_model(nnlib.mlp([6, 4, 3]), tmp_path / "m.npz")
     assert str(tmp_path / "m.npz") in str(info.value) and ".part" not in str(info.value)

@@ -1,5 +1,6 @@
 """load_model and load_params on damaged or tampered files: one clear ValueError naming the file, no
 unclosed file, and nothing allocated beyond what the file's own arrays take."""
+
 import gc
 import io
 import json
@@ -41,7 +42,7 @@ def _good(path):
 
 def _refused(path, load=nnlib.load_model):
     """The message of the ValueError that loading ``path`` raises; checks it names the file and leaks nothing."""
-    gc.collect()                        # files left open by anything before are not this load's
+    gc.collect()  # files left open by anything before are not this load's
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(ValueError) as info:
@@ -59,9 +60,14 @@ def test_cut_short_empty_or_corrupted_files(tmp_path, load):
     with zipfile.ZipFile(tmp_path / "good.npz") as zf:
         info = zf.getinfo("W1.npy")
     flipped = bytearray(data)
-    flipped[info.header_offset + 30 + len("W1.npy") + 150] ^= 0xFF      # a byte of W1's data
-    for name, content in [("half", data[: len(data) // 2]), ("no_end", data[:-10]), ("empty", b""),
-                          ("crc", bytes(flipped)), ("junk", b"not a zip")]:
+    flipped[info.header_offset + 30 + len("W1.npy") + 150] ^= 0xFF  # a byte of W1's data
+    for name, content in [
+        ("half", data[: len(data) // 2]),
+        ("no_end", data[:-10]),
+        ("empty", b""),
+        ("crc", bytes(flipped)),
+        ("junk", b"not a zip"),
+    ]:
         path = tmp_path / f"{name}.npz"
         path.write_bytes(content)
         assert "not a readable nnlib model file" in _refused(path, load), name
@@ -71,25 +77,36 @@ def test_missing_file_names_it(tmp_path):
     assert "No such file" in _refused(tmp_path / "nothing.npz")
 
 
-@pytest.mark.parametrize("layers, words", [
-    (["ReLU"], "layer 0"),
-    ([5], "layer 0"),
-    ([{"type": "Linear", "n_in": 6, "n_out": 4}, {"type": "Conv2d"}], "layer 1"),
-    ([{"type": 5}], "layer 0"),
-    ([{"type": "Linear", "n_in": "6", "n_out": 4}], "n_in"),
-    ([{"type": "Linear", "n_in": 6, "n_out": -4}], "n_out"),
-    ([{"type": "Linear", "n_in": True, "n_out": 4}], "n_in"),
-    ([{"type": "Linear", "n_in": 6}], "n_out"),
-    ([{"n_in": 6, "n_out": 4}], "layer 0"),
-])
+@pytest.mark.parametrize(
+    "layers, words",
+    [
+        (["ReLU"], "layer 0"),
+        ([5], "layer 0"),
+        ([{"type": "Linear", "n_in": 6, "n_out": 4}, {"type": "Conv2d"}], "layer 1"),
+        ([{"type": 5}], "layer 0"),
+        ([{"type": "Linear", "n_in": "6", "n_out": 4}], "n_in"),
+        ([{"type": "Linear", "n_in": 6, "n_out": -4}], "n_out"),
+        ([{"type": "Linear", "n_in": True, "n_out": 4}], "n_in"),
+        ([{"type": "Linear", "n_in": 6}], "n_out"),
+        ([{"n_in": 6, "n_out": 4}], "layer 0"),
+    ],
+)
 def test_damaged_architecture_record(tmp_path, layers, words):
     path = _npz(tmp_path / "m.npz", {"__architecture__": _record(layers), **_model().params})
     assert words in _refused(path)
 
 
-@pytest.mark.parametrize("record", [
-    np.array("not json"), np.array('{"format": "nnlib-model-1"}'), np.array('{"format": "x", "layers": []}'),
-    np.array("[" * 100000), np.zeros(3), np.array(["a", "b"])])
+@pytest.mark.parametrize(
+    "record",
+    [
+        np.array("not json"),
+        np.array('{"format": "nnlib-model-1"}'),
+        np.array('{"format": "x", "layers": []}'),
+        np.array("[" * 100000),
+        np.zeros(3),
+        np.array(["a", "b"]),
+    ],
+)
 def test_not_an_architecture_record(tmp_path, record):
     path = _npz(tmp_path / "m.npz", {"__architecture__": record, **_model().params})
     assert "not an nnlib model file" in _refused(path)
@@ -140,8 +157,9 @@ def test_pickled_arrays_are_named(tmp_path):
     model = _model()
     buf = io.BytesIO()
     np.lib.format.write_array(buf, np.array([object()] * 4, dtype=object), allow_pickle=True)
-    path = _npz(tmp_path / "evil.npz", {"__architecture__": _record(model.spec()), **model.params,
-                                        "b1": buf.getvalue()})
+    path = _npz(
+        tmp_path / "evil.npz", {"__architecture__": _record(model.spec()), **model.params, "b1": buf.getvalue()}
+    )
     message = _refused(path)
     assert "pickle" in message and "b1" in message
 
@@ -160,8 +178,12 @@ def _peak_bytes(fn):
 
 def test_a_tampered_record_allocates_nothing_before_it_is_refused(tmp_path):
     """n_in = n_out = 4000 in the record, small arrays in the file: refused before a 4000 x 4000 W1 is drawn."""
-    spec = [{"type": "Linear", "n_in": 4000, "n_out": 4000, "init": "he"}, {"type": "ReLU"},
-            {"type": "Linear", "n_in": 4000, "n_out": 3, "init": "he"}, {"type": "SoftmaxCrossEntropy"}]
+    spec = [
+        {"type": "Linear", "n_in": 4000, "n_out": 4000, "init": "he"},
+        {"type": "ReLU"},
+        {"type": "Linear", "n_in": 4000, "n_out": 3, "init": "he"},
+        {"type": "SoftmaxCrossEntropy"},
+    ]
     path = _npz(tmp_path / "m.npz", {"__architecture__": _record(spec), **_model().params})
     assert "W1" in _refused(path)
     assert _peak_bytes(lambda: nnlib.load_model(path)) < 8 * 2**20
@@ -169,19 +191,29 @@ def test_a_tampered_record_allocates_nothing_before_it_is_refused(tmp_path):
 
 def test_a_large_extra_array_is_refused_without_reading_it(tmp_path):
     model = _model()
-    np.savez_compressed(tmp_path / "m.npz", __architecture__=_record(model.spec()), **model.params,
-                        extra=np.zeros(2**24, np.float32))                            # 64 MiB, 65 kB on disk
+    np.savez_compressed(
+        tmp_path / "m.npz", __architecture__=_record(model.spec()), **model.params, extra=np.zeros(2**24, np.float32)
+    )  # 64 MiB, 65 kB on disk
     assert "extra" in _refused(tmp_path / "m.npz")
     assert _peak_bytes(lambda: nnlib.load_model(tmp_path / "m.npz")) < 8 * 2**20
 
 
 def test_every_layer_type_round_trips(tmp_path):
     """The loader knows every layer type's arrays (nnlib.io checks a file's arrays against them)."""
-    layers = [Linear(5, 4), BatchNorm(4), ReLU(), Dropout(0.2), Linear(4, 4), Sigmoid(), Linear(4, 3),
-              SoftmaxCrossEntropy()]
+    layers = [
+        Linear(5, 4),
+        BatchNorm(4),
+        ReLU(),
+        Dropout(0.2),
+        Linear(4, 4),
+        Sigmoid(),
+        Linear(4, 3),
+        SoftmaxCrossEntropy(),
+    ]
     own = {name for name, cls in LAYER_TYPES.items() if cls.__module__ == "nnlib.layers"}
-    assert {type(layer).__name__ for layer in layers} | {"MeanSquaredError"} == own, \
+    assert {type(layer).__name__ for layer in layers} | {"MeanSquaredError"} == own, (
         "a new layer type: add it here, so that saving and loading it is tested"
+    )
     model = Model(layers, rng=3)
     model.state["running_var2"][...] = 2.5
     loaded = nnlib.load_model(nnlib.save_model(model, tmp_path / "all.npz"))
@@ -209,7 +241,7 @@ def test_a_registered_layer_of_ones_own_saves_and_loads(tmp_path, monkeypatch):
     loaded = nnlib.load_model(nnlib.save_model(model, tmp_path / "shift.npz"))
     np.testing.assert_array_equal(loaded.params["t2"], [1, 2, 3])
     spec = model.spec()
-    spec[1]["n"] = 5                                   # a record that does not match the file's t2
+    spec[1]["n"] = 5  # a record that does not match the file's t2
     path = _npz(tmp_path / "bad.npz", {"__architecture__": _record(spec), **model.params})
     assert "t2" in _refused(path)
 

@@ -1,4 +1,5 @@
 """Every hand-derived gradient compared with central differences, in float64."""
+
 import numpy as np
 import pytest
 
@@ -9,8 +10,9 @@ from nnlib.layers import Linear, MeanSquaredError, Model, ReLU, Sigmoid, Softmax
 TOL = 1e-7  # stated threshold for float64 central differences with h = 1e-5
 
 
-@pytest.mark.parametrize("layer", [Linear(5, 3, rng=0, dtype=np.float64), ReLU(), Sigmoid()],
-                         ids=["Linear", "ReLU", "Sigmoid"])
+@pytest.mark.parametrize(
+    "layer", [Linear(5, 3, rng=0, dtype=np.float64), ReLU(), Sigmoid()], ids=["Linear", "ReLU", "Sigmoid"]
+)
 def test_layer_gradients(layer, rng):
     d_in = 5 if isinstance(layer, Linear) else 3
     X = rng.normal(size=(4, d_in))
@@ -38,6 +40,7 @@ def test_softmax_cross_entropy_layer(rng):
     P, cache = layer.forward(Z)
     loss, dZ = layer.loss_grad(P, Y, cache)
     assert loss == pytest.approx(nnlib.cross_entropy(P, Y), rel=1e-12)
+
     def loss():
         P, cache = layer.forward(Z)
         return layer.loss_grad(P, Y, cache)[0]
@@ -55,8 +58,17 @@ def test_mean_squared_error_gradient(rng):
 
 def _model(output):
     last = [SoftmaxCrossEntropy()] if output == "softmax" else [Sigmoid()]
-    return Model([Linear(6, 5, dtype=np.float64), ReLU(), Linear(5, 4, dtype=np.float64), Sigmoid(),
-                  Linear(4, 3, dtype=np.float64)] + last, rng=3)
+    return Model(
+        [
+            Linear(6, 5, dtype=np.float64),
+            ReLU(),
+            Linear(5, 4, dtype=np.float64),
+            Sigmoid(),
+            Linear(4, 3, dtype=np.float64),
+        ]
+        + last,
+        rng=3,
+    )
 
 
 @pytest.mark.parametrize("output", ["softmax", "sigmoid"])
@@ -82,7 +94,7 @@ def test_params_and_grads_have_matching_keys_and_are_live(rng):
     _, grads, _ = model.loss_and_grads(rng.normal(size=(2, 4)).astype(np.float32), np.eye(2, dtype=np.float32))
     assert list(grads) == list(model.params) == ["W1", "b1", "W2", "b2"]
     assert all(grads[k].shape == v.shape for k, v in model.params.items())
-    model.params["W1"][...] = 0            # the dict holds the model's own arrays
+    model.params["W1"][...] = 0  # the dict holds the model's own arrays
     assert not model.layers[0].params["W"].any()
 
 

@@ -5,6 +5,7 @@ the source (the stored outputs stay those of seed 0), as a learner trying things
 NNLIB_STRICT_CHECKS), the check prints a warning and the last cell still runs. Under `pytest --nbval`, with
 the project's conftest.py and nothing else setting the variable, the same notebook fails on that check.
 """
+
 import os
 import shutil
 import subprocess
@@ -12,11 +13,9 @@ import sys
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-import nnlib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,12 +39,16 @@ def accuracy(seed):
 
 
 def notebook(seed, band_centre):
-    cells = [nbformat.v4.new_code_cell(TRAIN.format(seed=seed)
-                                       + f'nnlib.expect_near("accuracy", acc, {band_centre!r}, 0.0001, percent=True)'),
-             nbformat.v4.new_code_cell('print("finished")')]
+    cells = [
+        nbformat.v4.new_code_cell(
+            TRAIN.format(seed=seed) + f'nnlib.expect_near("accuracy", acc, {band_centre!r}, 0.0001, percent=True)'
+        ),
+        nbformat.v4.new_code_cell('print("finished")'),
+    ]
     cells[0].metadata["tags"] = ["nbval-ignore-output"]
-    return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                                          "display_name": "Python 3"}})
+    return nbformat.v4.new_notebook(
+        cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    )
 
 
 def execute(nb, workdir, strict):
@@ -53,8 +56,7 @@ def execute(nb, workdir, strict):
     if strict:
         os.environ["NNLIB_STRICT_CHECKS"] = "1"
     try:
-        NotebookClient(nb, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(workdir)}}).execute()
+        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
     finally:
         os.environ.pop("NNLIB_STRICT_CHECKS", None)
         if env_before is not None:
@@ -63,9 +65,15 @@ def execute(nb, workdir, strict):
 
 
 def pytest_nbval(path):
-    env = {k: v for k, v in os.environ.items() if k != "NNLIB_STRICT_CHECKS"}   # conftest.py alone sets it
-    return subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
-                           path.name], cwd=path.parent, env=env, capture_output=True, text=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k != "NNLIB_STRICT_CHECKS"}  # conftest.py alone sets it
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", path.name],
+        cwd=path.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def text_of(cell, stream):
@@ -75,12 +83,12 @@ def text_of(cell, stream):
 @pytest.fixture(scope="module")
 def stored_and_changed(tmp_path_factory):
     work = tmp_path_factory.mktemp("learner")
-    shutil.copy(ROOT / "conftest.py", work / "conftest.py")        # the project's own, as in the repository
+    shutil.copy(ROOT / "conftest.py", work / "conftest.py")  # the project's own, as in the repository
     centre = float(accuracy(0))
     assert abs(accuracy(1) - centre) > 0.001, "seed 1 must move the result out of the narrow band"
-    stored = execute(notebook(0, centre), work, strict=False)       # the stored clean run
+    stored = execute(notebook(0, centre), work, strict=False)  # the stored clean run
     changed = notebook(1, centre)
-    for mine, theirs in zip(changed.cells, stored.cells):              # the learner edits the source only
+    for mine, theirs in zip(changed.cells, stored.cells):  # the learner edits the source only
         mine.outputs, mine.execution_count = theirs.outputs, theirs.execution_count
     return work, stored, changed
 
@@ -96,7 +104,7 @@ def test_the_stored_run_passes_by_hand_and_under_pytest(stored_and_changed):
 
 def test_a_learner_who_changes_the_seed_is_warned_and_goes_on(stored_and_changed):
     work, _, changed = stored_and_changed
-    ran = execute(nbformat.from_dict(changed), work, strict=False)    # no exception: every cell runs
+    ran = execute(nbformat.from_dict(changed), work, strict=False)  # no exception: every cell runs
     assert "outside (see the warning below)" in text_of(ran.cells[0], "stdout")
     assert text_of(ran.cells[0], "stderr").startswith("Warning: accuracy = ")
     assert text_of(ran.cells[1], "stdout") == "finished\n"

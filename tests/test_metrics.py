@@ -1,4 +1,5 @@
 """nnlib.metrics: bad arguments are refused up front with a message that says what to pass instead."""
+
 import numpy as np
 import pytest
 
@@ -13,7 +14,7 @@ def test_per_class_accuracy_needs_a_square_confusion_matrix(C):
 
 def test_per_class_accuracy_of_a_square_matrix():
     np.testing.assert_allclose(nnlib.per_class_accuracy([[2, 0], [1, 3]]), [1, 0.75])
-    np.testing.assert_allclose(nnlib.per_class_accuracy(np.zeros((2, 2), int)), [0, 0])    # no examples: 0, not nan
+    np.testing.assert_allclose(nnlib.per_class_accuracy(np.zeros((2, 2), int)), [0, 0])  # no examples: 0, not nan
 
 
 @pytest.mark.parametrize("k", ["3", -1, 0, 2.0, True, None])
@@ -28,12 +29,15 @@ def test_most_confident_mistakes_takes_numpy_integers():
     np.testing.assert_array_equal(nnlib.most_confident_mistakes(P, [1, 1, 0], k=np.int64(1)), [0])
 
 
-@pytest.mark.parametrize("P, y, message", [
-    (np.array(3), np.array([3]), "got shapes \\(\\) and \\(1,\\)"),
-    (np.zeros((0, 3)), np.zeros(0, int), "no examples"),
-    (np.eye(3), np.eye(4)[:3], "3 classes but the one-hot targets 4"),
-    (np.eye(3), np.array([[0], [1], [2]]), "pass y.ravel\\(\\)"),
-])
+@pytest.mark.parametrize(
+    "P, y, message",
+    [
+        (np.array(3), np.array([3]), "got shapes \\(\\) and \\(1,\\)"),
+        (np.zeros((0, 3)), np.zeros(0, int), "no examples"),
+        (np.eye(3), np.eye(4)[:3], "3 classes but the one-hot targets 4"),
+        (np.eye(3), np.array([[0], [1], [2]]), "pass y.ravel\\(\\)"),
+    ],
+)
 def test_accuracy_refuses_what_it_cannot_score(P, y, message):
     with pytest.raises(ValueError, match=message):
         nnlib.accuracy(P, y)

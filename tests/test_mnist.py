@@ -1,4 +1,5 @@
 """The real data set, read from NNLIB_DATA_DIR (CI: ../shared/data/mnist)."""
+
 import numpy as np
 import pytest
 
@@ -25,7 +26,8 @@ def test_load_options(mnist):
 
 def test_short_training_beats_90_percent(mnist):
     model = nnlib.mlp([784, 64, 10], rng=0)
-    nnlib.fit(model, mnist.X_train, mnist.y_train, nnlib.Momentum(0.5, 0.9), epochs=1, batch_size=128,
-              rng=0, verbose=False)
+    nnlib.fit(
+        model, mnist.X_train, mnist.y_train, nnlib.Momentum(0.5, 0.9), epochs=1, batch_size=128, rng=0, verbose=False
+    )
     _, acc = nnlib.evaluate(model, mnist.X_test, mnist.y_test)
     assert acc > 0.90

@@ -6,6 +6,7 @@ course's solutions put back into its pieces (every check must get its points) an
 handed out (every check must get 0, since NNLIB_GRADING=1 makes a check of a stub raise). The notebook reads
 MNIST: the subprocesses inherit NNLIB_DATA_DIR (CI sets it).
 """
+
 import copy
 import importlib.util
 import os
@@ -37,11 +38,19 @@ make_student = _module("make_student")
 def test_every_piece_and_its_check_get_stable_unique_ids_and_points():
     nb = nbformat.read(ROOT / "notebooks" / f"{NOTEBOOK}.ipynb", as_version=4)
     nbgrader_meta.stamp(nb, "03")
-    stamped = [(c.metadata["nbgrader"]["grade_id"], c.metadata["nbgrader"].get("points"), c.metadata["nbgrader"])
-               for c in nb.cells if "nbgrader" in c.metadata]
+    stamped = [
+        (c.metadata["nbgrader"]["grade_id"], c.metadata["nbgrader"].get("points"), c.metadata["nbgrader"])
+        for c in nb.cells
+        if "nbgrader" in c.metadata
+    ]
     assert [(i, p) for i, p, _ in stamped] == [
-        ("03-sigmoid", None), ("03-sigmoid-check", 1), ("03-softmax", None), ("03-softmax-check", 1),
-        ("03-cross_entropy", None), ("03-cross_entropy-check", 1)]
+        ("03-sigmoid", None),
+        ("03-sigmoid-check", 1),
+        ("03-softmax", None),
+        ("03-softmax-check", 1),
+        ("03-cross_entropy", None),
+        ("03-cross_entropy-check", 1),
+    ]
     for i, cell in enumerate(nb.cells):
         if "nbgrader" in cell.metadata:
             piece = make_student.BEGIN in cell.source
@@ -49,7 +58,7 @@ def test_every_piece_and_its_check_get_stable_unique_ids_and_points():
             assert cell.metadata["nbgrader"]["locked"] is not piece
             if not piece:
                 assert "nnlib.checks.check_" in cell.source and make_student.BEGIN in nb.cells[i - 1].source
-    assert not nbgrader_meta.stamp(nb, "03")                           # stamping again changes nothing
+    assert not nbgrader_meta.stamp(nb, "03")  # stamping again changes nothing
 
 
 def test_the_course_notebooks_carry_their_current_metadata():
@@ -58,16 +67,19 @@ def test_the_course_notebooks_carry_their_current_metadata():
 
 
 def test_a_check_of_two_pieces_counts_each_function_it_tests():
-    cells = [nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"),
-             nbformat.v4.new_code_cell("def helper():\n    pass\n\ndef g(x):\n    ### BEGIN SOLUTION\n"
-                                       "    return x\n    ### END SOLUTION"),
-             nbformat.v4.new_code_cell("nnlib.checks.check_pair(f, g)"),
-             nbformat.v4.new_code_cell("print('after')", metadata={"nbgrader": {"grade_id": "stale"}})]
+    cells = [
+        nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"),
+        nbformat.v4.new_code_cell(
+            "def helper():\n    pass\n\ndef g(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"
+        ),
+        nbformat.v4.new_code_cell("nnlib.checks.check_pair(f, g)"),
+        nbformat.v4.new_code_cell("print('after')", metadata={"nbgrader": {"grade_id": "stale"}}),
+    ]
     nb = nbformat.v4.new_notebook(cells=cells)
     nbgrader_meta.stamp(nb, "07")
     assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells] == ["07-f", "07-g", "07-f-check", None]
-    assert nb.cells[2].metadata["nbgrader"]["points"] == 2             # f and g; helper is not tested
-    nb.cells.pop(2)                                                    # a piece with no check is an error
+    assert nb.cells[2].metadata["nbgrader"]["points"] == 2  # f and g; helper is not tested
+    nb.cells.pop(2)  # a piece with no check is an error
     with pytest.raises(ValueError, match="not followed by a check"):
         nbgrader_meta.stamp(nb, "07")
 
@@ -75,12 +87,12 @@ def test_a_check_of_two_pieces_counts_each_function_it_tests():
 def test_stamping_a_file_changes_only_the_nbgrader_metadata_and_check_mode_reports(tmp_path):
     path = tmp_path / f"{NOTEBOOK}.ipynb"
     shutil.copy(ROOT / "notebooks" / path.name, path)
-    for cell in (nb := nbformat.read(path, as_version=4)).cells:      # start from a notebook without metadata
+    for cell in (nb := nbformat.read(path, as_version=4)).cells:  # start from a notebook without metadata
         cell.metadata.pop("nbgrader", None)
     nbformat.write(nb, path)
     before = path.read_text(encoding="utf-8")
     assert nbgrader_meta.main(["--check", str(path)]) == 1
-    assert path.read_text(encoding="utf-8") == before                 # --check writes nothing
+    assert path.read_text(encoding="utf-8") == before  # --check writes nothing
     assert nbgrader_meta.main([str(path)]) == 0
     after = path.read_text(encoding="utf-8")
     assert nbgrader_meta.main(["--check", str(path)]) == 0
@@ -88,23 +100,42 @@ def test_stamping_a_file_changes_only_the_nbgrader_metadata_and_check_mode_repor
     assert sum("nbgrader" in c.metadata for c in new.cells) == 6
     for cell in new.cells:
         cell.metadata.pop("nbgrader", None)
-    assert new == old                                                  # sources, outputs, ids, other metadata
+    assert new == old  # sources, outputs, ids, other metadata
     # and the text: only the metadata's lines are added, and only an empty "metadata": {} opened up
     removed = [line for line in before.splitlines() if line not in after.splitlines()]
     assert set(removed) <= {'   "metadata": {},'}, removed
     added = [line for line in after.splitlines() if line not in before.splitlines()]
-    assert all(any(k in line for k in ('"nbgrader"', '"grade', '"locked"', '"points"', '"schema_version"',
-                                       '"solution"', '"task"', "}", '"metadata": {')) for line in added), added
+    assert all(
+        any(
+            k in line
+            for k in (
+                '"nbgrader"',
+                '"grade',
+                '"locked"',
+                '"points"',
+                '"schema_version"',
+                '"solution"',
+                '"task"',
+                "}",
+                '"metadata": {',
+            )
+        )
+        for line in added
+    ), added
 
 
 # ---- the round trip through nbgrader -----------------------------------------------------------------------
 def _nbgrader(course: Path, *args: str):
     # nbgrader runs `alembic` from its environment's bin (a virtual environment that is not activated)
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1",
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
-    env.pop("NNLIB_GRADING", None)                                     # the config must set it, not the test
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                            capture_output=True, text=True, timeout=900)
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
+    env.pop("NNLIB_GRADING", None)  # the config must set it, not the test
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -133,8 +164,12 @@ def graded(tmp_path_factory):
     _nbgrader(course, "autograde", ASSIGNMENT, "--create")
 
     from nbgrader.api import Gradebook
-    checks = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]       # {check's id: points}
-              for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+    checks = {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]  # {check's id: points}
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student in ("solved", "untouched"):
@@ -162,7 +197,10 @@ def test_the_released_notebook_is_the_student_copy(graded):
     assert [(c.cell_type, c.source) for c in release.cells] == [(c.cell_type, c.source) for c in student.cells]
     pieces = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
     assert len(pieces) == 3 and all(make_student.STUB[1] in c.source for c in pieces)
-    answers = [c.metadata["nbgrader"]["grade_id"] for c in release.cells
-               if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")]
+    answers = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in release.cells
+        if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+    ]
     assert answers == ["03-q1", "03-q2", "03-q3", "03-q4"]
     assert "<summary>Answer</summary>" not in nbformat.writes(release)

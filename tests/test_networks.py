@@ -15,7 +15,7 @@ def test_per_example_equals_vectorised_to_1e12(rng):
     X, Y = _batch(rng)
     slow = PerExampleNetwork(sizes, rng=7)
     fast = nnlib.mlp(sizes, hidden="sigmoid", init="uniform", rng=7, dtype=np.float64)
-    for k, v in slow.params.items():             # same seed, same starting point
+    for k, v in slow.params.items():  # same seed, same starting point
         np.testing.assert_array_equal(v, fast.params[k])
     loss_s, grads_s, out_s = slow.loss_and_grads(X, Y)
     loss_f, grads_f, out_f = fast.loss_and_grads(X, Y)

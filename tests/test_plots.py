@@ -1,4 +1,5 @@
 """The diagrams in nnlib.plots: plot_network (circles and lines) and plot_graph (computational graphs)."""
+
 import math
 import re
 
@@ -12,8 +13,14 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from nnlib.plots import (plot_confusion_matrix, plot_digits, plot_graph, plot_history,  # noqa: E402
-                         plot_most_confident_mistakes, plot_network)
+from nnlib.plots import (
+    plot_confusion_matrix,
+    plot_digits,
+    plot_graph,
+    plot_history,  # noqa: E402
+    plot_most_confident_mistakes,
+    plot_network,
+)
 from nnlib.train import History  # noqa: E402
 
 DOTS = "\u22ee"
@@ -35,20 +42,28 @@ def circles(ax):
 
 # the plots: what they draw is the data they were given ------------------------------------------------------
 
+
 def test_history_lines_are_the_recorded_values():
     a = History(loss=[2.0, 1.0, 0.5], train_acc=[0.3, 0.6, 0.8], val_loss=[2.2, 1.3, 0.9], val_acc=[0.25, 0.5, 0.7])
-    b = History(loss=[1.5, 0.4], train_acc=[0.4, 0.9])                      # no validation
+    b = History(loss=[1.5, 0.4], train_acc=[0.4, 0.9])  # no validation
     fig = plot_history(a, b, labels=["a", "b"])
     ax_loss, ax_acc = fig.axes
-    drawn = {(ax.get_title(), line.get_label()): (line.get_xdata().tolist(), line.get_ydata().tolist())
-             for ax in (ax_loss, ax_acc) for line in ax.lines}
-    assert drawn == {("loss", "a: train"): ([1, 2, 3], a.loss), ("loss", "a: validation"): ([1, 2, 3], a.val_loss),
-                     ("accuracy", "a: train"): ([1, 2, 3], a.train_acc),
-                     ("accuracy", "a: validation"): ([1, 2, 3], a.val_acc),
-                     ("loss", "b: train"): ([1, 2], b.loss), ("accuracy", "b: train"): ([1, 2], b.train_acc)}
+    drawn = {
+        (ax.get_title(), line.get_label()): (line.get_xdata().tolist(), line.get_ydata().tolist())
+        for ax in (ax_loss, ax_acc)
+        for line in ax.lines
+    }
+    assert drawn == {
+        ("loss", "a: train"): ([1, 2, 3], a.loss),
+        ("loss", "a: validation"): ([1, 2, 3], a.val_loss),
+        ("accuracy", "a: train"): ([1, 2, 3], a.train_acc),
+        ("accuracy", "a: validation"): ([1, 2, 3], a.val_acc),
+        ("loss", "b: train"): ([1, 2], b.loss),
+        ("accuracy", "b: train"): ([1, 2], b.train_acc),
+    }
     colour = {line.get_label(): line.get_color() for line in ax_loss.lines}
-    assert colour["a: train"] == colour["a: validation"] != colour["b: train"]      # one colour per run
-    assert [line.get_linestyle() for line in ax_acc.lines] == ["-", "--", "-"]        # validation dashed
+    assert colour["a: train"] == colour["a: validation"] != colour["b: train"]  # one colour per run
+    assert [line.get_linestyle() for line in ax_acc.lines] == ["-", "--", "-"]  # validation dashed
 
 
 def test_digits_images_are_the_rows_of_X_titled_with_label_and_prediction():
@@ -57,7 +72,7 @@ def test_digits_images_are_the_rows_of_X_titled_with_label_and_prediction():
     fig = plot_digits(X, labels=labels, preds=preds, ncols=5)
     assert len(fig.axes) == 15
     shown = [ax for ax in fig.axes if ax.images]
-    assert len(shown) == 12 and fig.axes[:12] == shown                  # row after row, the rest left empty
+    assert len(shown) == 12 and fig.axes[:12] == shown  # row after row, the rest left empty
     for i, ax in enumerate(shown):
         np.testing.assert_array_equal(ax.images[0].get_array(), X[i].reshape(28, 28))
         assert ax.get_title() == f"{labels[i]} (pred {preds[i]})"
@@ -69,21 +84,22 @@ def test_digits_images_are_the_rows_of_X_titled_with_label_and_prediction():
 
 @pytest.mark.parametrize("normalize", [False, True])
 def test_confusion_matrix_image_and_numbers_are_the_matrix(normalize):
-    C = np.array([[5, 1, 0], [2, 7, 1], [0, 3, 9]])                     # not symmetric: a transpose shows
+    C = np.array([[5, 1, 0], [2, 7, 1], [0, 3, 9]])  # not symmetric: a transpose shows
     fig = plot_confusion_matrix(C, normalize=normalize)
     ax = fig.axes[0]
     shown = C / C.sum(axis=1, keepdims=True) if normalize else C
     np.testing.assert_allclose(ax.images[0].get_array(), shown)
     written = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
-    assert written == {(i, j): (f"{shown[i, j]:.2f}" if normalize else str(C[i, j]))
-                       for i in range(3) for j in range(3)}            # row i (true), column j (predicted)
+    assert written == {
+        (i, j): (f"{shown[i, j]:.2f}" if normalize else str(C[i, j])) for i in range(3) for j in range(3)
+    }  # row i (true), column j (predicted)
     assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true"
 
 
 def test_most_confident_mistakes_shows_those_digits():
     X = np.random.default_rng(1).random((4, 784), dtype=np.float32)
     P = np.array([[0.1, 0.9], [0.8, 0.2], [0.4, 0.6], [0.7, 0.3]])
-    y = np.array([0, 0, 1, 1])                                          # rows 0 (p=0.9) and 3 (p=0.7) are wrong
+    y = np.array([0, 0, 1, 1])  # rows 0 (p=0.9) and 3 (p=0.7) are wrong
     fig = plot_most_confident_mistakes(X, y, P, k=2)
     for ax, i in zip(fig.axes, [0, 3]):
         np.testing.assert_array_equal(ax.images[0].get_array(), X[i].reshape(28, 28))
@@ -91,6 +107,7 @@ def test_most_confident_mistakes_shows_those_digits():
 
 
 # plot_network -----------------------------------------------------------------------------------------------
+
 
 def test_network_draws_one_circle_per_shown_neuron_and_dots_for_large_layers():
     ax = plot_network([784, 16, 10], ["sigmoid", "softmax"], max_shown=6)
@@ -119,8 +136,9 @@ def test_network_labels_name_sizes_roles_and_activations():
     labels = [t for t in texts(ax) if t != DOTS]
     assert labels == ["784 inputs", "16 hidden\nsigmoid", "16 hidden\nsigmoid", "10 outputs\nsoftmax"]
     assert "784-16-16-10" in ax.get_title()
-    assert labels == [t for t in texts(plot_network([784, 16, 16, 10], ["sigmoid", "sigmoid", "softmax"],
-                                                    max_shown=20)) if t != DOTS]
+    assert labels == [
+        t for t in texts(plot_network([784, 16, 16, 10], ["sigmoid", "sigmoid", "softmax"], max_shown=20)) if t != DOTS
+    ]
     assert [t for t in texts(plot_network([2, 1])) if t != DOTS] == ["2 inputs", "1 output"]
 
 
@@ -143,18 +161,21 @@ def test_network_is_a_clean_diagram_on_the_given_axes():
     assert ax.get_aspect() == 1.0
 
 
-@pytest.mark.parametrize("sizes, activations, match", [
-    ([784], None, "at least 2"),
-    ([], None, "at least 2"),
-    ("784,10", None, "at least 2"),
-    ([784, 0, 10], None, "positive integer"),
-    ([784, -3], None, "positive integer"),
-    ([784, 16.0, 10], None, "positive integer"),
-    ([784, True], None, "positive integer"),
-    ([784, 16, 10], ["relu"], "one name per layer after the input: 2"),
-    ([784, 16, 10], ["relu", "relu", "softmax"], "one name per layer after the input: 2"),
-    ([784, 10], "softmax", "one name per layer"),
-])
+@pytest.mark.parametrize(
+    "sizes, activations, match",
+    [
+        ([784], None, "at least 2"),
+        ([], None, "at least 2"),
+        ("784,10", None, "at least 2"),
+        ([784, 0, 10], None, "positive integer"),
+        ([784, -3], None, "positive integer"),
+        ([784, 16.0, 10], None, "positive integer"),
+        ([784, True], None, "positive integer"),
+        ([784, 16, 10], ["relu"], "one name per layer after the input: 2"),
+        ([784, 16, 10], ["relu", "relu", "softmax"], "one name per layer after the input: 2"),
+        ([784, 10], "softmax", "one name per layer"),
+    ],
+)
 def test_network_rejects_bad_inputs(sizes, activations, match):
     with pytest.raises(ValueError, match=match):
         plot_network(sizes, activations)
@@ -167,11 +188,18 @@ def test_network_rejects_too_small_max_shown():
 
 # plot_graph -------------------------------------------------------------------------------------------------
 
+
 def test_layer_graph_shows_the_forward_and_backward_formulas():
     ax = plot_graph("layer")
     joined = "\n".join(texts(ax))
-    for formula in [r"Z = XW + b", r"A = f(Z)", r"dZ = dA \odot f^{\prime}(Z)", r"dW = X^\top dZ",
-                    r"db = \Sigma$ rows of $dZ", r"dX = dZ\,W^\top"]:
+    for formula in [
+        r"Z = XW + b",
+        r"A = f(Z)",
+        r"dZ = dA \odot f^{\prime}(Z)",
+        r"dW = X^\top dZ",
+        r"db = \Sigma$ rows of $dZ",
+        r"dX = dZ\,W^\top",
+    ]:
         assert formula in joined, formula
     for node in ["$X$", "$W$", "$b$", "$Z$", "$A$", "loss $L$"]:
         assert node in texts(ax), node
@@ -255,14 +283,32 @@ def test_numbers_graph_shows_the_forward_values_and_the_gradients_of_a_central_d
     given = {**DEFAULTS, **(values or {})}
     ax = plot_graph("numbers", values=values)
     shown = shown_numbers(ax)
-    assert set(shown) == {"x", "w1", "b1", "w2", "b2", "y", "z1", "a1", "z2", "L",
-                          "dw1", "db1", "dz1", "da1", "dw2", "db2", "dz2", "dL"}
+    assert set(shown) == {
+        "x",
+        "w1",
+        "b1",
+        "w2",
+        "b2",
+        "y",
+        "z1",
+        "a1",
+        "z2",
+        "L",
+        "dw1",
+        "db1",
+        "dz1",
+        "da1",
+        "dw2",
+        "db2",
+        "dz2",
+        "dL",
+    }
     L, forward = tiny_loss(**given)
     expected = {**given, **forward, "L": L, "dL": 1.0}
     expected.update({"d" + k: central_difference(given, k) for k in ("w1", "b1", "w2", "b2", "z1", "a1", "z2")})
     red, black = to_rgb("#c62828"), (0.0, 0.0, 0.0)
     for name, (number, colour) in shown.items():
-        if name in given:                                   # the given values, as given
+        if name in given:  # the given values, as given
             assert number == given[name], name
         else:
             assert to_display_precision(number, expected[name]), (name, number, expected[name])
@@ -322,6 +368,10 @@ def test_graph_text_overlaps_no_other_text_node_or_arrow(kind):
             if k not in owner:
                 assert not inner.overlaps(nb), (t.get_text(), "overlaps a node")
         if not owner:
-            inside = ((arrow_points[:, 0] > inner.x0) & (arrow_points[:, 0] < inner.x1)
-                      & (arrow_points[:, 1] > inner.y0) & (arrow_points[:, 1] < inner.y1))
+            inside = (
+                (arrow_points[:, 0] > inner.x0)
+                & (arrow_points[:, 0] < inner.x1)
+                & (arrow_points[:, 1] > inner.y0)
+                & (arrow_points[:, 1] < inner.y1)
+            )
             assert not inside.any(), (t.get_text(), "crosses an arrow")

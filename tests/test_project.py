@@ -1,4 +1,5 @@
 """Checks on the project itself: environments in step, notebooks stored as one clean run."""
+
 import importlib.util
 import json
 import re
@@ -37,7 +38,7 @@ def test_environment_yml_matches_pyproject():
     project = _pyproject()["project"]
     wanted = list(project["dependencies"])
     for name, extra in project["optional-dependencies"].items():
-        if name not in ("browser", "teacher", "release"):   # CI's and the teacher's tools: not the learners'
+        if name not in ("browser", "teacher", "release"):  # CI's and the teacher's tools: not the learners'
             wanted += [r for r in extra if not r.startswith("nnlib")]
     conda = {_name(d): d.replace(" ", "") for d in _conda_deps()}
     for req in wanted:
@@ -65,15 +66,30 @@ def test_notebook_is_one_clean_run(path):
     assert check_notebooks.problems(path) == []
 
 
-@pytest.mark.parametrize("damage, found", [
-    (lambda nb: nb["cells"][2].update(execution_count=7), "not one clean run"),
-    (lambda nb: nb["cells"][2]["outputs"].append({"output_type": "error", "ename": "ValueError", "evalue": "",
-                                                   "traceback": []}), "a stored error, ValueError"),
-    (lambda nb: nb["cells"][2]["outputs"].append({"output_type": "stream", "name": "stdout",
-                                                   "text": "<Model object at 0x7f3a2b1c9d30>"}), "memory address"),
-    (lambda nb: nb["cells"][2]["outputs"].append({"output_type": "stream", "name": "stdout",
-                                                   "text": "/home/ada/mnist"}), "local path"),
-])
+@pytest.mark.parametrize(
+    "damage, found",
+    [
+        (lambda nb: nb["cells"][2].update(execution_count=7), "not one clean run"),
+        (
+            lambda nb: nb["cells"][2]["outputs"].append(
+                {"output_type": "error", "ename": "ValueError", "evalue": "", "traceback": []}
+            ),
+            "a stored error, ValueError",
+        ),
+        (
+            lambda nb: nb["cells"][2]["outputs"].append(
+                {"output_type": "stream", "name": "stdout", "text": "<Model object at 0x7f3a2b1c9d30>"}
+            ),
+            "memory address",
+        ),
+        (
+            lambda nb: nb["cells"][2]["outputs"].append(
+                {"output_type": "stream", "name": "stdout", "text": "/home/ada/mnist"}
+            ),
+            "local path",
+        ),
+    ],
+)
 def test_the_notebook_checker_finds_each_problem(tmp_path, damage, found):
     nb = json.loads(NOTEBOOKS[0].read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -86,3 +102,18 @@ def test_the_notebook_checker_finds_each_problem(tmp_path, damage, found):
     damage(nb)
     path.write_text(json.dumps(nb), encoding="utf-8")
     assert any(found in problem for problem in check_notebooks.problems(path))
+
+
+def test_every_name_a_module_exports_exists():
+    """`from nnlib.losses import *` must not fail: each module's __all__ names only what it defines."""
+    import importlib
+    import pkgutil
+
+    import nnlib
+
+    modules = ["nnlib", *(f"nnlib.{m.name}" for m in pkgutil.iter_modules(nnlib.__path__))]
+    modules += [f"nnlib.checks.{m.name}" for m in pkgutil.iter_modules(nnlib.checks.__path__)]
+    for name in modules:
+        module = importlib.import_module(name)
+        missing = [n for n in getattr(module, "__all__", []) if not hasattr(module, n)]
+        assert not missing, f"{name}.__all__ names {missing}, which it does not define"

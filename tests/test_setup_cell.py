@@ -2,6 +2,7 @@
 
 `python notebooks/course_url.py` repairs what these tests find out of step.
 """
+
 import importlib.util
 import json
 import re
@@ -39,7 +40,7 @@ def _first_code_cell(path):
 def test_url_and_version_are_kept_in_one_place_each():
     project = _pyproject()["project"]
     assert project["urls"]["Repository"] == URL
-    assert project["name"] == "nnlib-course"          # `nnlib` on PyPI is an unrelated package
+    assert project["name"] == "nnlib-course"  # `nnlib` on PyPI is an unrelated package
     assert "version" not in project and project["dynamic"] == ["version"]
     assert _pyproject()["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "nnlib.__version__"}
     assert nnlib.__version__ == VERSION
@@ -62,7 +63,7 @@ def test_setup_cell_names_the_release_and_explains_a_placeholder():
     cell = course_url.setup_cell(URL, VERSION)
     assert f'COURSE_REPO = "{URL}"' in cell and f'RELEASE = "v{VERSION}"' in cell
     assert "Colab" in cell and "Kaggle" in cell and "NNLIB_INSTALL_FROM" in cell
-    assert "check=True" not in cell                     # a failure explains itself, never a CalledProcessError
+    assert "check=True" not in cell  # a failure explains itself, never a CalledProcessError
     if course_url.is_placeholder(URL):
         assert "placeholder" in next(line for line in cell.splitlines() if line.startswith("COURSE_REPO ="))
     assert "placeholder" not in course_url.setup_cell("https://github.com/someone/course", VERSION)
@@ -77,7 +78,7 @@ def test_readme_has_a_badge_per_notebook_and_every_badge_agrees_with_the_url():
     owner, repo = URL.split("/")[-2:]
     for path in NOTEBOOKS:
         assert course_url.badges(URL, VERSION, path.name) in readme, f"no badges for {path.name}: {FIX}"
-        student = f"student/{path.name}"        # the student copy (For teachers) opens the same way
+        student = f"student/{path.name}"  # the student copy (For teachers) opens the same way
         assert course_url.badges(URL, VERSION, student) in readme, f"no badges for {student}: {FIX}"
     assert course_url.binder_badge(URL, VERSION) in readme
     for readme_path in course_url.readmes(ROOT):
@@ -91,8 +92,13 @@ def test_readme_has_a_badge_per_notebook_and_every_badge_agrees_with_the_url():
 
 
 def _copy_project(tmp_path):
-    for rel in ["pyproject.toml", "nnlib/__init__.py", "README.md", "CITATION.cff",
-                *[f"notebooks/{p.name}" for p in NOTEBOOKS]]:
+    for rel in [
+        "pyproject.toml",
+        "nnlib/__init__.py",
+        "README.md",
+        "CITATION.cff",
+        *[f"notebooks/{p.name}" for p in NOTEBOOKS],
+    ]:
         if (ROOT / rel).exists():
             (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, tmp_path / rel)
@@ -105,7 +111,7 @@ def test_script_repoints_everything_touches_nothing_else_and_is_idempotent(tmp_p
     new = "https://github.com/a-teacher/nn-course"
     assert course_url.main(["--url", new + ".git"], root) == 0
     assert course_url.read_url(root) == new
-    assert course_url.planned(root) == {}                      # a second run changes nothing
+    assert course_url.planned(root) == {}  # a second run changes nothing
     assert course_url.main(["--check"], root) == 0
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert URL not in readme and f"colab.research.google.com/github/a-teacher/nn-course/blob/v{VERSION}/" in readme
@@ -130,6 +136,11 @@ def test_script_repoints_everything_touches_nothing_else_and_is_idempotent(tmp_p
 def test_setup_cell_does_nothing_where_nnlib_imports():
     """Case (a), the repository's own runs (nbval): no output at all, so stored outputs match on every machine."""
     cell = course_url.setup_cell(URL, VERSION)
-    run = subprocess.run([sys.executable, "-c", cell + "\nimport nnlib"], cwd=ROOT / "notebooks",
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", cell + "\nimport nnlib"],
+        cwd=ROOT / "notebooks",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert (run.returncode, run.stdout, run.stderr) == (0, "", "")

@@ -1,12 +1,24 @@
 """Layers on arrays of any per-example shape: registration by definition, shapes chained through
 ``output_shape``, ``need_dX`` only where declared, the model's dtype, and the loss as a layer."""
+
 import numpy as np
 import pytest
 
 import nnlib
 from nnlib.gradcheck import gradcheck_layer, gradcheck_model
-from nnlib.layers import (LAYER_TYPES, BatchNorm, Dropout, Layer, Linear, LossLayer, MeanSquaredError, Model, ReLU,
-                          Sigmoid, SoftmaxCrossEntropy)
+from nnlib.layers import (
+    LAYER_TYPES,
+    BatchNorm,
+    Dropout,
+    Layer,
+    Linear,
+    LossLayer,
+    MeanSquaredError,
+    Model,
+    ReLU,
+    Sigmoid,
+    SoftmaxCrossEntropy,
+)
 
 TOL = 1e-7
 
@@ -51,7 +63,7 @@ class ChannelScale(Layer):
 def _images(rng, n=64):
     y = rng.integers(0, 3, n)
     X = rng.random((n, 2, 5, 5), dtype=np.float32)
-    X[np.arange(n), 0, y, y] += 2          # the class is where a bright pixel sits
+    X[np.arange(n), 0, y, y] += 2  # the class is where a bright pixel sits
     return X, y
 
 
@@ -60,16 +72,18 @@ def test_defining_a_layer_registers_it_and_redefining_replaces_it():
     assert LAYER_TYPES["Unroll"] is Unroll and LAYER_TYPES["ChannelScale"] is ChannelScale
     for name in ("Linear", "BatchNorm", "SoftmaxCrossEntropy", "MeanSquaredError"):
         assert LAYER_TYPES[name] is getattr(nnlib.layers, name)
-    assert "LossLayer" not in LAYER_TYPES and "Layer" not in LAYER_TYPES       # base classes are never built
+    assert "LossLayer" not in LAYER_TYPES and "Layer" not in LAYER_TYPES  # base classes are never built
 
     class Twice(Layer):
         def forward(self, X, training=False):
             return 2 * X, None
+
     first = Twice
 
-    class Twice(Layer):                                  # the same cell run again  # noqa: F811
+    class Twice(Layer):  # the same cell run again  # noqa: F811
         def forward(self, X, training=False):
             return 3 * X, None
+
     try:
         assert LAYER_TYPES["Twice"] is Twice is not first
     finally:
@@ -79,11 +93,11 @@ def test_defining_a_layer_registers_it_and_redefining_replaces_it():
 def test_a_layer_of_ones_own_saves_and_loads_without_a_list_to_edit(rng, tmp_path):
     X, y = _images(rng)
     model = Model([ChannelScale(2), Unroll(), Linear(50, 3), SoftmaxCrossEntropy()])
-    assert model.input_shape is None                       # ChannelScale fixes C only: taken from X
+    assert model.input_shape is None  # ChannelScale fixes C only: taken from X
     nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=1, batch_size=16, verbose=False)
     assert model.input_shape == (2, 5, 5) and model.shapes[-1] == (3,)
     loaded = nnlib.load_model(nnlib.save_model(model, tmp_path / "own.npz"))
-    assert loaded.input_shape == (2, 5, 5)                 # the file keeps the input shape
+    assert loaded.input_shape == (2, 5, 5)  # the file keeps the input shape
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
@@ -125,17 +139,21 @@ def test_an_image_model_trains_with_fit_and_checks_its_input(rng):
         model.predict(X.reshape(len(X), -1)[:3])
     with pytest.raises(ValueError, match=r"\(N, 2, 5, 5\), got \(2, 5, 5\).*X\[None\]"):
         model.predict(X[0])
-    errors = gradcheck_model(Model([ChannelScale(2, np.float64), Unroll(), Linear(50, 3), SoftmaxCrossEntropy()]),
-                         X[:5].astype(np.float64), nnlib.one_hot(y[:5], 3, np.float64))
+    errors = gradcheck_model(
+        Model([ChannelScale(2, np.float64), Unroll(), Linear(50, 3), SoftmaxCrossEntropy()]),
+        X[:5].astype(np.float64),
+        nnlib.one_hot(y[:5], 3, np.float64),
+    )
     assert max(errors.values()) < TOL, errors
 
 
 def test_a_layer_that_only_sets_its_widths_chains_by_them():
-    class Widths(Layer):                      # as notebook 10's MyLinear: n_in and n_out, no output_shape
+    class Widths(Layer):  # as notebook 10's MyLinear: n_in and n_out, no output_shape
         def __init__(self, n_in, n_out):
             super().__init__()
             self.n_in, self.n_out = n_in, n_out
             self.params = {"W": np.ones((n_in, n_out), np.float32)}
+
     try:
         model = Model([Widths(4, 3), ReLU(), Linear(3, 2), SoftmaxCrossEntropy()])
         assert model.shapes == [(4,), (3,), (3,), (2,), (2,)] and model.sizes == [4, 3, 2]
@@ -150,18 +168,21 @@ def test_a_layer_that_only_sets_its_widths_chains_by_them():
 def test_the_issue_s_convolutional_model_trains_with_fit(rng):
     conv = pytest.importorskip("nnlib.conv")
     X, y = rng.random((64, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 64)
-    model = nnlib.Model([conv.Conv2D(1, 8, 3, padding=1), ReLU(), conv.MaxPool2D(2), conv.Flatten(),
-                         Linear(8 * 14 * 14, 10)])
+    model = nnlib.Model(
+        [conv.Conv2D(1, 8, 3, padding=1), ReLU(), conv.MaxPool2D(2), conv.Flatten(), Linear(8 * 14 * 14, 10)]
+    )
     h = nnlib.fit(model, X, y, nnlib.Adam(1e-3), batch_size=32, epochs=2, verbose=False)
     assert model.shapes == [(1, 28, 28), (8, 28, 28), (8, 28, 28), (8, 14, 14), (8 * 14 * 14,), (10,)]
     assert np.isfinite(h.loss).all() and h.loss[-1] < h.loss[0]
     with pytest.raises(ValueError, match=r"layer 3, Linear.*layer 2, MaxPool2D.*\(8, 14, 14\).*Flatten"):
-        nnlib.Model([conv.Conv2D(1, 8, 3, padding=1), ReLU(), conv.MaxPool2D(2), Linear(8 * 14 * 14, 10)],
-                    input_shape=(1, 28, 28))
+        nnlib.Model(
+            [conv.Conv2D(1, 8, 3, padding=1), ReLU(), conv.MaxPool2D(2), Linear(8 * 14 * 14, 10)],
+            input_shape=(1, 28, 28),
+        )
 
 
 def test_a_model_without_a_fixed_input_shape_takes_it_from_the_first_x(rng):
-    model = Model([ReLU(), Linear(4, 2), SoftmaxCrossEntropy()])        # ReLU takes any shape: Linear fixes it
+    model = Model([ReLU(), Linear(4, 2), SoftmaxCrossEntropy()])  # ReLU takes any shape: Linear fixes it
     assert model.input_shape is None and model.n_in is None
     model.predict(rng.random((3, 4)))
     assert model.input_shape == (4,) and model.n_in == 4 and model.sizes == [4, 2]
@@ -183,6 +204,7 @@ def test_a_backward_without_need_dX_trains_and_one_with_it_is_told():
         def backward(self, dZ, cache, **kwargs):
             calls.append(kwargs)
             return super().backward(dZ, cache, **kwargs)
+
     try:
         rng = np.random.default_rng(0)
         X, y = rng.random((40, 4), dtype=np.float32), rng.integers(0, 2, 40)
@@ -198,8 +220,9 @@ def test_a_backward_without_need_dX_trains_and_one_with_it_is_told():
 
 # ---- 3: the model's dtype -------------------------------------------------------------------------------
 def test_layers_without_a_dtype_adopt_the_models_and_a_float64_batchnorm_model_gradient_checks(rng):
-    model = Model([Linear(6, 5, dtype=np.float64), BatchNorm(5), ReLU(), Linear(5, 3, dtype=np.float64),
-                   SoftmaxCrossEntropy()])
+    model = Model(
+        [Linear(6, 5, dtype=np.float64), BatchNorm(5), ReLU(), Linear(5, 3, dtype=np.float64), SoftmaxCrossEntropy()]
+    )
     assert model.dtype == np.float64
     assert {v.dtype for v in [*model.params.values(), *model.state.values()]} == {np.dtype(np.float64)}
     X, Y = rng.normal(size=(7, 6)), nnlib.one_hot(rng.integers(0, 3, 7), 3, np.float64)
@@ -207,10 +230,11 @@ def test_layers_without_a_dtype_adopt_the_models_and_a_float64_batchnorm_model_g
     assert max(v for k, v in errors.items() if k != "b1") < TOL, errors
     assert Model([Linear(6, 5), BatchNorm(5), Linear(5, 3)], dtype=np.float64).params["W1"].dtype == np.float64
     # a Linear layer drawn in the model's dtype: the same numbers as asking for it
-    np.testing.assert_array_equal(Model([Linear(6, 5)], dtype=np.float64).params["W1"],
-                                  Model([Linear(6, 5, dtype=np.float64)]).params["W1"])
+    np.testing.assert_array_equal(
+        Model([Linear(6, 5)], dtype=np.float64).params["W1"], Model([Linear(6, 5, dtype=np.float64)]).params["W1"]
+    )
     assert Model([Linear(6, 5)]).dtype == np.float32
-    relu = ReLU()                                   # a layer without arrays can join models of either dtype
+    relu = ReLU()  # a layer without arrays can join models of either dtype
     Model([Linear(6, 5, dtype=np.float64), relu])
     assert relu.dtype is None and Model([Linear(6, 5, dtype=np.float32), relu]).dtype == np.float32
 
@@ -219,9 +243,10 @@ def test_a_real_dtype_conflict_is_an_error_naming_both_layers():
     class Stubborn(ChannelScale):
         def set_dtype(self, dtype):
             pass
+
     try:
         with pytest.raises(ValueError, match=r"one dtype, float32, but \{'s1': 'float64'\}.*set_dtype"):
-            stubborn = Stubborn(2)                            # asks for no dtype, holds float64
+            stubborn = Stubborn(2)  # asks for no dtype, holds float64
             stubborn.params["s"] = stubborn.params["s"].astype(np.float64)
             Model([stubborn, Unroll(), Linear(50, 3)])
     finally:
@@ -238,7 +263,9 @@ def test_the_loss_is_a_layer_and_every_model_has_one():
     assert isinstance(soft.loss_fn, SoftmaxCrossEntropy) and soft.loss_fn is soft.layers[-1]
     mse = Model([Linear(4, 3), Sigmoid()])
     assert isinstance(mse.loss_fn, MeanSquaredError) and mse.spec() == [
-        {"type": "Linear", "n_in": 4, "n_out": 3, "init": "he"}, {"type": "Sigmoid"}]
+        {"type": "Linear", "n_in": 4, "n_out": 3, "init": "he"},
+        {"type": "Sigmoid"},
+    ]
     with pytest.raises(ValueError, match="layer 1, SoftmaxCrossEntropy, is a loss layer: it must be the last"):
         Model([Linear(4, 3), SoftmaxCrossEntropy(), Linear(3, 2)])
 
@@ -278,6 +305,7 @@ def test_a_loss_layer_of_ones_own_trains():
             on = (self._margins(S, Y) > 0).astype(S.dtype)
             dS = on - Y * on.sum(axis=1, keepdims=True)
             return self.loss(S, Y, cache), dS / len(S)
+
     try:
         rng = np.random.default_rng(3)
         X, y = rng.normal(size=(60, 4)).astype(np.float32), rng.integers(0, 3, 60)
@@ -285,8 +313,11 @@ def test_a_loss_layer_of_ones_own_trains():
         model = Model([Linear(4, 3), Hinge()])
         h = nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=10, batch_size=20, verbose=False)
         assert h.loss[-1] < h.loss[0] and (model.predict(X) == y).mean() > 0.9
-        errors = gradcheck_model(Model([Linear(4, 3, dtype=np.float64), Hinge()], rng=1), X[:6].astype(np.float64),
-                             nnlib.one_hot(y[:6], 3, np.float64))
+        errors = gradcheck_model(
+            Model([Linear(4, 3, dtype=np.float64), Hinge()], rng=1),
+            X[:6].astype(np.float64),
+            nnlib.one_hot(y[:6], 3, np.float64),
+        )
         assert max(errors.values()) < 1e-6, errors
     finally:
         del LAYER_TYPES["Hinge"]

@@ -1,6 +1,7 @@
 """The slide maker (notebooks/make_slides.py): its rule, on a small notebook made here and on copies of the
 course's notebooks; that it touches only the slide metadata; that nbconvert builds reveal.js slides from it;
 and that the course notebooks carry current slide metadata (fix: ``python notebooks/make_slides.py``)."""
+
 import importlib.util
 import json
 import re
@@ -38,8 +39,12 @@ CELLS = [
     (new_markdown_cell("**Q1.** Why?\n\n<details><summary>Answer</summary>\n\nBecause.\n\n</details>"), "subslide"),
     (new_markdown_cell("## Exercises\n\n1. Compute f(3)."), "slide"),
     (new_markdown_cell("## Solutions", metadata={"tags": ["solution"]}), "skip"),
-    (new_markdown_cell("<details><summary>Solution 1</summary>SECRET-SOLUTION-TEXT</details>",
-                       metadata=dict(SOLUTION)), "skip"),
+    (
+        new_markdown_cell(
+            "<details><summary>Solution 1</summary>SECRET-SOLUTION-TEXT</details>", metadata=dict(SOLUTION)
+        ),
+        "skip",
+    ),
     (new_code_cell("# Solution 1\nprint('SECRET-SOLUTION-CODE')", metadata=dict(SOLUTION)), "skip"),
     (new_markdown_cell("An untagged note among the solutions: SECRET-NOTE"), "skip"),
     (new_markdown_cell("## Summary\n\n- f doubles."), "slide"),
@@ -48,8 +53,10 @@ CELLS = [
 
 
 def small_notebook():
-    nb = new_notebook(cells=[cell for cell, _ in CELLS], metadata={
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}})
+    nb = new_notebook(
+        cells=[cell for cell, _ in CELLS],
+        metadata={"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    )
     for number, cell in enumerate(nb.cells):
         cell["id"] = f"c{number:02d}"
     return nb
@@ -88,13 +95,13 @@ def test_stamping_changes_only_the_slide_metadata_and_is_idempotent(tmp_path):
     make_slides.main([], folder=tmp_path)
     once = path.read_text(encoding="utf-8")
     assert once != before
-    assert without_slides(json.loads(once)) == json.loads(before)       # nothing else changed ...
-    assert make_slides.dumps(json.loads(once)) == once                   # ... and the file keeps nbformat's layout
+    assert without_slides(json.loads(once)) == json.loads(before)  # nothing else changed ...
+    assert make_slides.dumps(json.loads(once)) == once  # ... and the file keeps nbformat's layout
     cells = json.loads(once)["cells"]
-    assert cells[4]["metadata"]["tags"] == ["nbval-ignore-output"]       # other metadata kept as it was
+    assert cells[4]["metadata"]["tags"] == ["nbval-ignore-output"]  # other metadata kept as it was
     assert cells[15]["metadata"]["jupyter"] == {"source_hidden": True}
     make_slides.main([], folder=tmp_path)
-    assert path.read_text(encoding="utf-8") == once                      # idempotent
+    assert path.read_text(encoding="utf-8") == once  # idempotent
     assert make_slides.main(["--check"], folder=tmp_path) == 0
     # a slide type changed by hand is stale again, and stamping puts it back
     nb = json.loads(once)
@@ -151,30 +158,44 @@ def _expected_sections(kinds):
 def test_nbconvert_builds_reveal_slides_from_the_stamped_notebook(tmp_path):
     path = write(small_notebook(), tmp_path / "99_tiny.ipynb")
     make_slides.main([], folder=tmp_path)
-    result = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", str(path),
-                             "--output-dir", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "slides",
+            str(path),
+            "--output-dir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / "99_tiny.slides.html").read_text(encoding="utf-8")
     low, high = _expected_sections(types(path))
     assert low <= count_sections(html) <= high, (count_sections(html), low, high)
     assert "reveal" in html.lower() and "Reveal.initialize" in html
-    assert "The first section" in html and "shown_code_cell" in html                 # text and code are shown
+    assert "The first section" in html and "shown_code_cell" in html  # text and code are shown
     for secret in ("SECRET-SOLUTION-TEXT", "SECRET-SOLUTION-CODE", "SECRET-NOTE", "Setup (run first)"):
         assert secret not in html, f"{secret} is on a slide"
 
 
 def test_build_writes_slides_of_a_course_notebook_without_touching_it(tmp_path):
-    source = min(COURSE, key=lambda p: p.stat().st_size)                   # the smallest, to keep this fast
+    source = min(COURSE, key=lambda p: p.stat().st_size)  # the smallest, to keep this fast
     shutil.copy(source, tmp_path / source.name)
     text = (tmp_path / source.name).read_text(encoding="utf-8")
     assert make_slides.main(["--build", str(tmp_path / "slides")], folder=tmp_path) == 0
-    assert (tmp_path / source.name).read_text(encoding="utf-8") == text      # built from a stamped copy in memory
+    assert (tmp_path / source.name).read_text(encoding="utf-8") == text  # built from a stamped copy in memory
     html = (tmp_path / "slides" / f"{source.stem}.slides.html").read_text(encoding="utf-8")
     kinds = [k for k in make_slides.slide_types(json.loads(text)["cells"])]
     low, high = _expected_sections(kinds)
     assert low <= count_sections(html) <= high, (count_sections(html), low, high)
-    assert "var scroll = true" in html                                        # long slides scroll
-    assert "id=\"Solutions\"" not in html and "# Solution 1" not in html
+    assert "var scroll = true" in html  # long slides scroll
+    assert 'id="Solutions"' not in html and "# Solution 1" not in html
 
 
 def test_course_notebooks_have_current_slide_metadata():

@@ -5,6 +5,7 @@ kernel variants, and its band must hold every value measured with a margin: a te
 inside each edge (for ``expected below L``: at most half of L). A band that a measurement on another seed
 or kernel leaves fails here, before it fails a learner on another machine.
 """
+
 import math
 import sys
 from pathlib import Path
@@ -18,9 +19,9 @@ import spread  # noqa: E402
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 ROWS = {(r["notebook"], r["label"]): r for r in spread.read_table()} if spread.TABLE.exists() else {}
 MIN_SEEDS = 5
-VARIANTS = {"default", "sandybridge1"}   # CI's two notebook passes (seeds 2 to 4 ran with one BLAS thread)
-MARGIN = 0.1            # of the band's width, inside each edge
-BELOW_MARGIN = 0.5      # for "expected below L": measured values at most half of L
+VARIANTS = {"default", "sandybridge1"}  # CI's two notebook passes (seeds 2 to 4 ran with one BLAS thread)
+MARGIN = 0.1  # of the band's width, inside each edge
+BELOW_MARGIN = 0.5  # for "expected below L": measured values at most half of L
 
 
 def measured(row):
@@ -38,7 +39,9 @@ def fits(low, high, values):
 def test_every_band_holds_what_was_measured(path):
     checks = spread.stored_checks(path)
     labels = [label for label, _ in checks]
-    assert len(labels) == len(set(labels)), f"two checks share a label: {sorted(l for l in labels if labels.count(l) > 1)}"
+    assert len(labels) == len(set(labels)), (
+        f"two checks share a label: {sorted(l for l in labels if labels.count(l) > 1)}"
+    )
     missing, narrow = [], []
     for label, band in checks:
         row = ROWS.get((path.stem, label))
@@ -47,9 +50,13 @@ def test_every_band_holds_what_was_measured(path):
             continue
         low, high = spread.band_limits(band)
         if not fits(low, high, measured(row)):
-            narrow.append(f"{label}: band {band}, measured {row['seed_low']}..{row['seed_high']} over seeds "
-                          f"{row['seeds']}, {row['variant_low']}..{row['variant_high']} over {row['variants']}")
-    assert not missing, f"not in notebooks/spread.csv (run `python notebooks/spread.py {path.stem[:2]} --write`): {missing}"
+            narrow.append(
+                f"{label}: band {band}, measured {row['seed_low']}..{row['seed_high']} over seeds "
+                f"{row['seeds']}, {row['variant_low']}..{row['variant_high']} over {row['variants']}"
+            )
+    assert not missing, (
+        f"not in notebooks/spread.csv (run `python notebooks/spread.py {path.stem[:2]} --write`): {missing}"
+    )
     assert not narrow, "bands that do not hold what was measured, with the margin:\n" + "\n".join(narrow)
 
 
@@ -70,21 +77,24 @@ def test_no_row_outlives_its_check():
     assert not stale, f"rows of checks no notebook prints any more (remove them, or re-run spread.py): {stale}"
 
 
-@pytest.mark.parametrize("band, limits", [
-    ("expected 98.0% ± 0.5", (0.975, 0.985)),
-    ("expected 0.39 ± 0.02", (0.37, 0.41)),
-    ("expected 87% to 91%", (0.87, 0.91)),
-    ("expected 0.05 to 0.2", (0.05, 0.2)),
-    ("expected below 1e-06", (-math.inf, 1e-6)),
-    ("expected below 30%", (-math.inf, 0.3)),
-])
+@pytest.mark.parametrize(
+    "band, limits",
+    [
+        ("expected 98.0% ± 0.5", (0.975, 0.985)),
+        ("expected 0.39 ± 0.02", (0.37, 0.41)),
+        ("expected 87% to 91%", (0.87, 0.91)),
+        ("expected 0.05 to 0.2", (0.05, 0.2)),
+        ("expected below 1e-06", (-math.inf, 1e-6)),
+        ("expected below 30%", (-math.inf, 0.3)),
+    ],
+)
 def test_bands_are_read_as_printed(band, limits):
     assert spread.band_limits(band) == pytest.approx(limits)
 
 
 def test_the_margin_rule():
     assert fits(0.97, 0.99, [0.975, 0.985])
-    assert not fits(0.97, 0.99, [0.971, 0.98])         # inside the band, but too close to its edge
+    assert not fits(0.97, 0.99, [0.971, 0.98])  # inside the band, but too close to its edge
     assert fits(-math.inf, 1e-6, [1e-9, 4e-7]) and not fits(-math.inf, 1e-6, [6e-7])
 
 
@@ -94,9 +104,12 @@ def test_check_lines_are_parsed_with_labels_that_hold_parentheses():
 
 
 def test_reseeding_shifts_every_seed_and_nothing_else():
-    source = ("m = nnlib.mlp(SIZES, rng=0)\nrng = np.random.default_rng(2)\ndef f(seed=1): pass\n"
-              "model = nnlib.mlp(s, rng=seed)\nopt = make(rng, lr=0.1)")
+    source = (
+        "m = nnlib.mlp(SIZES, rng=0)\nrng = np.random.default_rng(2)\ndef f(seed=1): pass\n"
+        "model = nnlib.mlp(s, rng=seed)\nopt = make(rng, lr=0.1)"
+    )
     assert spread.reseed(source, 3) == (
         "m = nnlib.mlp(SIZES, rng=0 + 3)\nrng = np.random.default_rng(2 + 3)\ndef f(seed=1 + 3): pass\n"
-        "model = nnlib.mlp(s, rng=seed + 3)\nopt = make(rng, lr=0.1)")
+        "model = nnlib.mlp(s, rng=seed + 3)\nopt = make(rng, lr=0.1)"
+    )
     assert spread.reseed(source, 0) == source

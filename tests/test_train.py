@@ -51,7 +51,7 @@ def test_nan_loss_stops_with_clear_error_and_restores_params(blobs, rng):
     before = {k: v.copy() for k, v in model.params.items()}
     steps = []
 
-    def poison(Xb, r):                     # the third batch goes bad after two good steps
+    def poison(Xb, r):  # the third batch goes bad after two good steps
         steps.append(1)
         return Xb * np.nan if len(steps) == 3 else Xb.copy()
 
@@ -65,18 +65,22 @@ def test_nan_loss_stops_with_clear_error_and_restores_params(blobs, rng):
 def test_exploding_learning_rate_is_caught(blobs, rng):
     X, y = blobs(rng, 64)
     with pytest.raises(nnlib.TrainingDiverged, match="smaller learning rate") as err:
-        nnlib.fit(nnlib.mlp([4, 64, 64, 2], output="softmax", rng=0), X * 1e3, y, nnlib.SGD(1e6),
-                  epochs=50, verbose=False)
+        nnlib.fit(
+            nnlib.mlp([4, 64, 64, 2], output="softmax", rng=0), X * 1e3, y, nnlib.SGD(1e6), epochs=50, verbose=False
+        )
     assert np.isfinite(err.value.history.loss).all()
 
 
-@pytest.mark.parametrize("X, y, message", [
-    (np.zeros((4, 5), np.float32), np.zeros(4, int), r"X must have shape \(N, 4\)"),
-    (np.zeros((4, 10), np.float32), np.zeros(10, int), r"did you mean X.T"),
-    (np.zeros((10, 4), np.float32), np.zeros(9, int), r"N = 10; got shape \(9,"),
-    (np.zeros((10, 4), np.uint8), np.zeros(10, int), r"floats"),
-    (np.zeros((10, 4), np.float32), np.full(10, 7), r"0\.\.1"),
-])
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (np.zeros((4, 5), np.float32), np.zeros(4, int), r"X must have shape \(N, 4\)"),
+        (np.zeros((4, 10), np.float32), np.zeros(10, int), r"did you mean X.T"),
+        (np.zeros((10, 4), np.float32), np.zeros(9, int), r"N = 10; got shape \(9,"),
+        (np.zeros((10, 4), np.uint8), np.zeros(10, int), r"floats"),
+        (np.zeros((10, 4), np.float32), np.full(10, 7), r"0\.\.1"),
+    ],
+)
 def test_fit_rejects_bad_input(X, y, message):
     with pytest.raises(ValueError, match=message):
         nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), verbose=False)
@@ -108,6 +112,7 @@ def test_metrics():
 
 # ---- Issue 9 -------------------------------------------------------------------------------------
 
+
 def test_history_weights_batches_by_size_and_counts_accuracy(blobs, rng):
     X, y = blobs(rng, 7)
     model, twin = nnlib.mlp([4, 3, 2], rng=0), nnlib.mlp([4, 3, 2], rng=0)
@@ -116,14 +121,14 @@ def test_history_weights_batches_by_size_and_counts_accuracy(blobs, rng):
     order, opt = np.random.default_rng(11).permutation(7), nnlib.SGD(0.3)
     example_losses, hits, batch_means = [], 0, []
     for idx in (order[:3], order[3:6], order[6:]):
-        P = twin.predict_proba(X[idx])                    # before this batch's step, as fit sees it
+        P = twin.predict_proba(X[idx])  # before this batch's step, as fit sees it
         losses = -np.log(P[np.arange(len(idx)), y[idx]].astype(np.float64))
         example_losses += list(losses)
         batch_means.append(losses.mean())
         hits += int((P.argmax(axis=1) == y[idx]).sum())
         opt.step(twin.params, twin.loss_and_grads(X[idx], y[idx])[1])
     assert h.loss[0] == pytest.approx(np.mean(example_losses), rel=1e-5)
-    assert abs(np.mean(batch_means) - np.mean(example_losses)) > 1e-3   # an unweighted mean would differ
+    assert abs(np.mean(batch_means) - np.mean(example_losses)) > 1e-3  # an unweighted mean would differ
     assert h.train_acc[0] == hits / 7
     np.testing.assert_array_equal(model.params["W1"], twin.params["W1"])
 
@@ -140,8 +145,17 @@ def test_divergence_restores_optimiser_and_batchnorm_state(blobs, rng):
         saved["state"] = {k: v.copy() for k, v in model.state.items()}
 
     with pytest.raises(nnlib.TrainingDiverged, match="epoch 2"):
-        nnlib.fit(model, X * 1e3, y, opt, epochs=3, batch_size=8, verbose=False, callback=remember,
-                  lr_schedule=lambda e: 0.1 if e == 1 else 1e30)
+        nnlib.fit(
+            model,
+            X * 1e3,
+            y,
+            opt,
+            epochs=3,
+            batch_size=8,
+            verbose=False,
+            callback=remember,
+            lr_schedule=lambda e: 0.1 if e == 1 else 1e30,
+        )
     for k, v in saved["params"].items():
         np.testing.assert_array_equal(model.params[k], v)
     for k, v in saved["state"].items():
@@ -158,17 +172,32 @@ def test_adam_step_count_is_restored_on_divergence(blobs, rng):
     X, y = blobs(rng, 32)
     opt = nnlib.Adam(1e-3)
     with pytest.raises(nnlib.TrainingDiverged):
-        nnlib.fit(nnlib.mlp([4, 8, 2], rng=0), X * 1e20, y, opt, epochs=2, batch_size=8, verbose=False,
-                  lr_schedule=lambda e: 1e-3 if e == 1 else 1e30)
-    assert opt.t == 4                                        # the 4 steps of epoch 1, not more
+        nnlib.fit(
+            nnlib.mlp([4, 8, 2], rng=0),
+            X * 1e20,
+            y,
+            opt,
+            epochs=2,
+            batch_size=8,
+            verbose=False,
+            lr_schedule=lambda e: 1e-3 if e == 1 else 1e30,
+        )
+    assert opt.t == 4  # the 4 steps of epoch 1, not more
 
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), float("inf")])
 def test_fit_rejects_a_schedule_that_returns_a_bad_rate(blobs, bad, rng):
     X, y = blobs(rng, 16)
     with pytest.raises(ValueError, match=r"lr_schedule\(2\) returned"):
-        nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=3, verbose=False,
-                  lr_schedule=lambda e: 0.1 if e == 1 else bad)
+        nnlib.fit(
+            nnlib.mlp([4, 3, 2]),
+            X,
+            y,
+            nnlib.SGD(0.1),
+            epochs=3,
+            verbose=False,
+            lr_schedule=lambda e: 0.1 if e == 1 else bad,
+        )
 
 
 def test_fit_leaves_the_callers_arrays_alone(blobs, rng):
@@ -210,7 +239,7 @@ def test_a_non_finite_validation_loss_stops_training(blobs, rng):
     X, y = blobs(rng)
     model = nnlib.mlp([4, 8, 2], rng=0)
     start = _params(model)
-    X_val = np.full((10, 4), 3e38, np.float32)       # finite inputs whose logits overflow
+    X_val = np.full((10, 4), 3e38, np.float32)  # finite inputs whose logits overflow
     with pytest.raises(nnlib.TrainingDiverged, match="validation loss became (inf|nan) after epoch 1"):
         nnlib.fit(model, X, y, nnlib.SGD(0.1), epochs=2, batch_size=20, validation=(X_val, y[:10]), verbose=False)
     _assert_params(model, start)
@@ -226,15 +255,21 @@ def test_a_callback_that_is_not_a_function_is_refused_up_front(blobs, rng, name)
     _assert_params(model, start)
 
 
-@pytest.mark.parametrize("augment, message", [
-    (lambda Xb, rng: Xb[:, :3].copy(), r"it returned \(20, 3\) float32"),
-    (lambda Xb, rng: Xb.astype(np.uint8), r"it returned \(20, 4\) uint8"),
-    (lambda Xb, rng: Xb.tolist(), "it returned list"),
-])
+@pytest.mark.parametrize(
+    "augment, message",
+    [
+        (lambda Xb, rng: Xb[:, :3].copy(), r"it returned \(20, 3\) float32"),
+        (lambda Xb, rng: Xb.astype(np.uint8), r"it returned \(20, 4\) uint8"),
+        (lambda Xb, rng: Xb.tolist(), "it returned list"),
+    ],
+)
 def test_an_augment_that_changes_the_batch_is_named(blobs, rng, augment, message):
     X, y = blobs(rng)
-    with pytest.raises(ValueError, match="augment\\(X_batch, rng\\) must return an array of the batch's shape and dtype, "
-                                         "\\(20, 4\\) float32; " + message.split("; ")[-1]):
+    with pytest.raises(
+        ValueError,
+        match="augment\\(X_batch, rng\\) must return an array of the batch's shape and dtype, "
+        "\\(20, 4\\) float32; " + message.split("; ")[-1],
+    ):
         nnlib.fit(nnlib.mlp([4, 8, 2], rng=0), X, y, nnlib.SGD(0.1), batch_size=20, augment=augment, verbose=False)
 
 
@@ -259,6 +294,7 @@ def test_an_interrupted_epoch_leaves_no_half_applied_step(blobs, rng, capsys):
 
 
 # ---- fit is the loop of notebook 07, for any per-example shape ----------------------------------
+
 
 class _Images:
     """A model that takes images (N, 1, 28, 28): nnlib.mlp on the flattened rows, for fit's sake."""
@@ -287,9 +323,22 @@ def test_fit_trains_on_images_as_it_does_on_flat_rows(batch_size, l2):
     rng = np.random.default_rng(0)
     X, y = rng.random((300, 784), dtype=np.float32), rng.integers(0, 10, 300)
     flat, images = nnlib.mlp([784, 16, 10], rng=0), _Images([784, 16, 10], rng=0)
-    runs = [nnlib.fit(model, data, y, nnlib.Momentum(0.1), epochs=2, batch_size=batch_size, rng=3, l2=l2,
-                      augment=nnlib.random_shift, validation=(data[:50], y[:50]), verbose=False)
-            for model, data in ((flat, X), (images, X.reshape(300, 1, 28, 28)))]
+    runs = [
+        nnlib.fit(
+            model,
+            data,
+            y,
+            nnlib.Momentum(0.1),
+            epochs=2,
+            batch_size=batch_size,
+            rng=3,
+            l2=l2,
+            augment=nnlib.random_shift,
+            validation=(data[:50], y[:50]),
+            verbose=False,
+        )
+        for model, data in ((flat, X), (images, X.reshape(300, 1, 28, 28)))
+    ]
     for key in ("loss", "train_acc", "val_loss", "val_acc"):
         assert getattr(runs[0], key) == getattr(runs[1], key), key
     for k, p in flat.params.items():
@@ -307,10 +356,10 @@ def test_fit_takes_its_batches_from_nnlib_minibatches(blobs, rng, monkeypatch):
 
     monkeypatch.setattr(nnlib.train, "minibatches", recording)
     nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=2, batch_size=16, verbose=False)
-    assert seen == [(50, 16, True), (50, 16, True)]                # one call per epoch, shuffled
+    assert seen == [(50, 16, True), (50, 16, True)]  # one call per epoch, shuffled
     seen.clear()
     nnlib.fit(nnlib.mlp([4, 3, 2]), X, y, nnlib.SGD(0.1), epochs=1, batch_size=80, verbose=False)
-    assert seen == [(50, 50, False)]                               # full batch: the rows in their order
+    assert seen == [(50, 50, False)]  # full batch: the rows in their order
 
 
 def test_an_epoch_is_the_loop_of_notebook_06(blobs, rng):

@@ -1,4 +1,5 @@
 """The widgets' logic, driven as a user would (set values, click buttons), without a browser."""
+
 import numpy as np
 import pytest
 
@@ -13,7 +14,7 @@ def _data(rng, n=300):
     y = rng.integers(0, 10, n)
     X = rng.random((n, 28, 28), dtype=np.float32) * 0.2
     for i, label in enumerate(y):
-        X[i, :, 2 + 2 * label: 4 + 2 * label] = 1.0
+        X[i, :, 2 + 2 * label : 4 + 2 * label] = 1.0
     return X.reshape(n, 784), y
 
 
@@ -52,7 +53,7 @@ def test_browser_shows_image_probabilities_and_label(trained):
     assert browser.index == 1 and browser.index_box.value == 1 and f"true {y[1]}" in browser.label.value
     browser.prev_button.click()
     browser.prev_button.click()
-    assert browser.index == len(X) - 1                       # wraps around
+    assert browser.index == len(X) - 1  # wraps around
     browser.index_box.value = 7
     assert browser.index == 7
 
@@ -60,7 +61,7 @@ def test_browser_shows_image_probabilities_and_label(trained):
 def test_next_mistake_jumps_to_a_wrong_prediction(trained):
     model, X, y = trained
     y_wrong = y.copy()
-    y_wrong[[5, 9]] = (y[[5, 9]] + 1) % 10                   # two labels the model must get "wrong"
+    y_wrong[[5, 9]] = (y[[5, 9]] + 1) % 10  # two labels the model must get "wrong"
     browser = TestSetBrowser(model, X, y_wrong)
     browser.mistake_button.click()
     first = browser.index
@@ -98,7 +99,7 @@ def test_playground_reports_bad_sizes_and_divergence(rng):
     assert pg.train() is None and "between 1 and 4096" in pg.status.value
     pg.hidden.value, pg.epochs.value, pg.lr.value = "16", 2, 3.0
     pg.data = (X * 1e20, y, X, y)
-    h = pg.train()               # epoch 1 leaves the validation loss nan: fit undoes that epoch and stops
+    h = pg.train()  # epoch 1 leaves the validation loss nan: fit undoes that epoch and stops
     assert h.epochs == 0 and "loss became" in pg.status.value and "crimson" in pg.status.value
     assert pg.plot.layout.display == "none"
 
@@ -108,14 +109,14 @@ def test_digit_pad_predicts_what_is_drawn(trained):
     pad = DigitPad(model, canvas=False)
     assert "draw a digit" in pad.label.value and not any(b.value for b in pad.bars)
     drawing = np.zeros((14, 14))
-    drawing[2:12, 1 + 5] = 1                               # a vertical stroke: cells cover 2x2 pixels
+    drawing[2:12, 1 + 5] = 1  # a vertical stroke: cells cover 2x2 pixels
     pad.set_drawing(drawing)
     img = pad.image()
     assert img.shape == (28, 28) and 0 < img.max() <= 1
     expected = model.predict_proba(img.reshape(1, 784))[0]
     np.testing.assert_allclose(pad.probs, expected, atol=1e-6)
     assert f"prediction: {expected.argmax()}" in pad.label.value
-    pad.cells[0].value = True                              # a click updates the prediction
+    pad.cells[0].value = True  # a click updates the prediction
     assert pad.drawing()[0, 0] == 1 and pad.cells[0].button_style == "primary"
     pad.clear_button.click()
     assert pad.drawing().sum() == 0 and "draw a digit" in pad.label.value
@@ -134,11 +135,11 @@ def test_playground_checks_its_data_and_reports_every_failure(rng):
     pg = TrainingPlayground(X[:100], y[:100], X[100:], y[100:])
     pg.hidden.value, pg.epochs.value, pg.batch_size.value = "8", 1, 32
     assert pg.train().epochs == 1 and pg.plot.layout.display == "" and pg.plot.value
-    pg.hidden.value = "0"                                  # a failed run clears the last run's curves
+    pg.hidden.value = "0"  # a failed run clears the last run's curves
     assert pg.train() is None
     assert pg.plot.layout.display == "none" and not pg.plot.value and pg.history is None
     pg.hidden.value = "8"
-    pg.data = ((X[:100] * 255).astype(np.uint8), y[:100], X[100:], y[100:])   # an error inside training
+    pg.data = ((X[:100] * 255).astype(np.uint8), y[:100], X[100:], y[100:])  # an error inside training
     assert pg.train() is None
     assert "floats" in pg.status.value and "training" not in pg.status.value and "crimson" in pg.status.value
 
@@ -154,6 +155,7 @@ def test_browser_rejects_empty_and_one_hot_input(trained):
 
 
 # -- bad arguments are refused up front; the tools keep working after an error --------------------
+
 
 def _untrained(sizes=(784, 8, 10)):
     return nnlib.mlp(list(sizes), rng=0)
@@ -172,9 +174,10 @@ def test_digit_pad_cells_must_divide_28():
     assert DigitPad(_untrained(), cells=7).drawing().shape == (7, 7)
 
 
-@pytest.mark.parametrize("sizes, match", [((100, 8, 10), "784 inputs.*takes 100"),
-                                          ((784, 8, 11), "10 outputs.*has 11"),
-                                          ((784, 8, 5), "10 outputs.*has 5")])
+@pytest.mark.parametrize(
+    "sizes, match",
+    [((100, 8, 10), "784 inputs.*takes 100"), ((784, 8, 11), "10 outputs.*has 11"), ((784, 8, 5), "10 outputs.*has 5")],
+)
 def test_digit_pad_needs_a_model_of_28x28_images_and_10_digits(sizes, match):
     with pytest.raises(ValueError, match=match):
         DigitPad(_untrained(sizes))
@@ -216,7 +219,7 @@ def test_digit_pad_keeps_working_after_an_error_while_setting_the_drawing():
     pad.cells[3].unobserve(broken, names="value")
     pad.clear()
     assert pad.drawing().sum() == 0 and "draw a digit" in pad.label.value
-    pad.cells[100].value = True                            # a click updates the prediction again
+    pad.cells[100].value = True  # a click updates the prediction again
     assert "prediction:" in pad.label.value and pad.probs.sum() == pytest.approx(1, abs=1e-5)
 
 
@@ -255,7 +258,7 @@ def test_next_mistake_walks_through_every_mistake_in_order(rng):
     X, _ = _data(rng, 20)
     model = _untrained()
     y = model.predict(X)
-    y[[4, 11, 15]] = (y[[4, 11, 15]] + 1) % 10                 # exactly these three are mistakes
+    y[[4, 11, 15]] = (y[[4, 11, 15]] + 1) % 10  # exactly these three are mistakes
     browser = TestSetBrowser(model, X, y)
     assert browser.mistakes.tolist() == [4, 11, 15]
     seen = []
@@ -263,13 +266,13 @@ def test_next_mistake_walks_through_every_mistake_in_order(rng):
         browser.mistake_button.click()
         seen.append(browser.index)
         assert browser.index_box.value == browser.index and "crimson" in browser.label.value
-    assert seen == [4, 11, 15, 4]                            # and round again
+    assert seen == [4, 11, 15, 4]  # and round again
     browser.index_box.value = 12
     browser.mistake_button.click()
-    assert browser.index == 15                               # the first mistake after the image shown
+    assert browser.index == 15  # the first mistake after the image shown
     browser.index_box.value = 4
     browser.mistake_button.click()
-    assert browser.index == 11                               # after, not at
+    assert browser.index == 11  # after, not at
 
 
 # -- the digit pad's canvas (anywidget), and its fallback to the grid ---------------------------------
@@ -277,7 +280,7 @@ def test_next_mistake_walks_through_every_mistake_in_order(rng):
 from nnlib.drawing import render_strokes, saliency, to_mnist  # noqa: E402
 from nnlib.widgets import _uploaded_bytes  # noqa: E402
 
-SEVEN = [[[70, 50], [210, 50], [150, 250]]]               # a 7 in one stroke, canvas pixels
+SEVEN = [[[70, 50], [210, 50], [150, 250]]]  # a 7 in one stroke, canvas pixels
 
 
 def _canvas_pad(model=None):
@@ -292,7 +295,7 @@ def test_canvas_pad_predicts_from_the_strokes_the_browser_sends(trained):
     pad = _canvas_pad(model)
     assert "draw a digit on the canvas" in pad.label.value and pad.source is None and not pad.cells
     assert pad.canvas.size == 280 and pad.canvas.line_width > 10 and pad.canvas._esm.count("pointerdown") == 1
-    pad.canvas.strokes = SEVEN                             # what pad.js does on pointerup
+    pad.canvas.strokes = SEVEN  # what pad.js does on pointerup
     expected = to_mnist(render_strokes(SEVEN, 280, pad.canvas.line_width))
     np.testing.assert_array_equal(pad.image().reshape(-1), expected)
     np.testing.assert_allclose(pad.probs, model.predict_proba(expected[None])[0], atol=1e-6)
@@ -301,7 +304,7 @@ def test_canvas_pad_predicts_from_the_strokes_the_browser_sends(trained):
     assert pad.preview.value[:4] == b"\x89PNG" and pad.seen.value[:4] == b"\x89PNG"
     np.testing.assert_allclose(pad.gradient, saliency(model, expected)[1])
     assert f"score of {k}" in pad.seen_label.value
-    pad.canvas.strokes = SEVEN + [[[140, 150]]]            # a second stroke, a dot
+    pad.canvas.strokes = SEVEN + [[[140, 150]]]  # a second stroke, a dot
     assert pad.source == "strokes" and len(pad.canvas.strokes) == 2
     pad.clear_button.click()
     assert pad.canvas.strokes == [] and "draw a digit on the canvas" in pad.label.value and pad.gradient is None
@@ -311,7 +314,7 @@ def test_canvas_pad_predicts_from_the_strokes_the_browser_sends(trained):
 def test_canvas_pad_hides_its_note_once_the_browser_shows_the_canvas():
     pad = _canvas_pad()
     assert "No canvas above?" in pad.note.value and pad.note.layout.display != "none"
-    pad.canvas.rendered = True                             # what pad.js sends when it has drawn the canvas
+    pad.canvas.rendered = True  # what pad.js sends when it has drawn the canvas
     assert pad.note.layout.display == "none"
 
 
@@ -330,7 +333,7 @@ def test_canvas_pad_keeps_the_grid_api_of_notebook_10():
     np.testing.assert_array_equal(pad.drawing(), seven)
     np.testing.assert_array_equal(pad.image(), grid.image())
     np.testing.assert_allclose(pad.probs, grid.probs)
-    pad.set_strokes(SEVEN)                                 # back to the canvas
+    pad.set_strokes(SEVEN)  # back to the canvas
     assert pad.source == "strokes" and pad.canvas.strokes == [[[70.0, 50.0], [210.0, 50.0], [150.0, 250.0]]]
     pad.clear()
     assert pad.source is None and pad.drawing().sum() == 0 and pad.canvas.strokes == []
@@ -347,11 +350,11 @@ def test_canvas_pad_says_when_the_strokes_miss_the_canvas():
 def test_the_pad_falls_back_to_the_grid_when_anywidget_cannot_be_imported(monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "anywidget", None)   # `import anywidget` now raises ImportError
+    monkeypatch.setitem(sys.modules, "anywidget", None)  # `import anywidget` now raises ImportError
     pad = DigitPad(_untrained())
     assert pad.mode == "grid" and pad.canvas is None and len(pad.cells) == 14 * 14
     assert "needs anywidget" in pad.reason and "pip install anywidget" in pad.reason
-    assert "because the drawing canvas needs anywidget" in pad.note.value      # shown above the grid
+    assert "because the drawing canvas needs anywidget" in pad.note.value  # shown above the grid
     assert pad.upload is not None and "draw a digit on the grid" in pad.label.value
     with pytest.raises(ImportError, match="needs anywidget"):
         DigitPad(_untrained(), canvas=True)
@@ -371,8 +374,15 @@ def _upload(widget, data, name="digit.png"):
     import ipywidgets
 
     if int(ipywidgets.__version__.split(".")[0]) >= 8:
-        widget.value = ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
-                         "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},)
+        widget.value = (
+            {
+                "name": name,
+                "type": "image/png",
+                "size": len(data),
+                "content": memoryview(data),
+                "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+            },
+        )
     else:
         widget.metadata = [{"name": name, "type": "image/png", "size": len(data), "lastModified": 0}]
         widget.data = [data]
@@ -381,8 +391,8 @@ def _upload(widget, data, name="digit.png"):
 
 def test_uploaded_bytes_reads_both_ipywidgets_formats():
     data = b"\x89PNG-and-more"
-    assert _uploaded_bytes(({"content": memoryview(data)},)) == data                 # ipywidgets 8
-    assert _uploaded_bytes({"a.png": {"metadata": {}, "content": data}}) == data     # ipywidgets 7
+    assert _uploaded_bytes(({"content": memoryview(data)},)) == data  # ipywidgets 8
+    assert _uploaded_bytes({"a.png": {"metadata": {}, "content": data}}) == data  # ipywidgets 7
     assert _uploaded_bytes(()) is None and _uploaded_bytes({}) is None
 
 
@@ -390,14 +400,14 @@ def test_grid_pad_reads_an_uploaded_png(trained, mnist):
     model, _, _ = trained
     pad = DigitPad(model, canvas=False)
     x = mnist.X_test[0]
-    _upload(pad.upload, png_bytes(x.reshape(28, 28), scale=6, invert=True))   # dark ink on white paper
+    _upload(pad.upload, png_bytes(x.reshape(28, 28), scale=6, invert=True))  # dark ink on white paper
     assert pad.source == "picture" and "prediction:" in pad.label.value
     assert np.corrcoef(pad.image().reshape(-1), x)[0, 1] > 0.9
-    pad.cells[30].value = True                              # a click on the grid: back to the cells
+    pad.cells[30].value = True  # a click on the grid: back to the cells
     assert pad.source == "cells"
     _upload(pad.upload, b"GIF89a not a png", name="cat.gif")
     assert "could not use the upload: not a PNG" in pad.label.value and "crimson" in pad.label.value
-    _upload(pad.upload, png_bytes(np.zeros((28, 28))), name="blank.png")     # white paper, no ink
+    _upload(pad.upload, png_bytes(np.zeros((28, 28))), name="blank.png")  # white paper, no ink
     assert "could not use the upload: the image is empty" in pad.label.value
 
 
@@ -408,7 +418,7 @@ def test_set_picture_and_set_strokes_on_the_grid_pad():
     np.testing.assert_array_equal(pad.image().reshape(-1), to_mnist(render_strokes(SEVEN, 280, 22.0)))
     with pytest.raises(ValueError, match="empty: draw something"):
         pad.set_picture(np.zeros((50, 50)))
-    assert pad.source == "picture"                          # unchanged by the refused picture
+    assert pad.source == "picture"  # unchanged by the refused picture
     pad.clear()
     assert pad.source is None and "draw a digit on the grid" in pad.label.value
 
@@ -427,4 +437,4 @@ def test_saliency_png_is_red_for_positive_blue_for_negative_white_at_zero():
     np.testing.assert_allclose(img[0, 0], [1, 0, 0])
     np.testing.assert_allclose(img[0, 1], [0.5, 0.5, 1], atol=0.01)
     np.testing.assert_allclose(img[5, 5], [1, 1, 1])
-    assert imread(io.BytesIO(saliency_png(np.zeros(784))), format="png").min() == 1   # no gradient: white
+    assert imread(io.BytesIO(saliency_png(np.zeros(784))), format="png").min() == 1  # no gradient: white

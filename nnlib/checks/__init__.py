@@ -49,18 +49,30 @@ nbgrader's autograde reads) every check is strict; a learner's notebook only pri
 | ``check_fix_output_grad`` | 15 | ``output_grad(P, Y) -> (P - Y) / N`` |
 | ``check_fix_dead_units`` | 15 | ``dead_units(A) -> bool (units,)``, 0 on every example |
 | ``check_fix_best_lr`` | 15 | ``best_lr(sweep_acc) -> lr``, the rate whose worst seed does best |
+| ``check_exercise`` | 00-14 | ``check_exercise("02.2", smooth_labels)``: an exercise's answer (see ``exercises``) |
 
 The checks live in one module per part of the course, on the plumbing of ``_core`` (cases, verdicts, hints):
 ``gradient_descent`` (01), ``functions`` (02, 03), ``backprop`` (04, 05), ``initialisation`` (06), ``minibatches`` and
-``train_epoch`` (07), ``optimisers`` (08, 12), ``layers`` (10), ``regularisation`` (11), ``batchnorm`` (13), ``conv`` (14) and ``debugging`` (15). All are imported here: ``nnlib.checks.check_softmax`` is the
-only name a notebook needs.
+``train_epoch`` (07), ``optimisers`` (08, 12), ``layers`` (10), ``regularisation`` (11), ``batchnorm`` (13),
+``conv`` (14), ``debugging`` (15) and ``exercises`` (the exercises at the end of 00-14). All are imported here:
+``nnlib.checks.check_softmax`` is the only name a notebook needs.
 """
+
 from ._core import CheckResult, strictable
 from .backprop import check_backward_example, check_forward_backward
 from .batchnorm import check_batchnorm_backward, check_batchnorm_forward
 from .conv import check_conv_backward, check_conv_forward, check_im2col, check_maxpool
-from .debugging import (check_fix_batches, check_fix_best_lr, check_fix_dead_units, check_fix_init,
-                        check_fix_output_grad, check_fix_scale_pixels, check_fix_softmax, check_fix_targets)
+from .exercises import check_exercise
+from .debugging import (
+    check_fix_batches,
+    check_fix_best_lr,
+    check_fix_dead_units,
+    check_fix_init,
+    check_fix_output_grad,
+    check_fix_scale_pixels,
+    check_fix_softmax,
+    check_fix_targets,
+)
 from .functions import check_cross_entropy, check_one_hot, check_sigmoid, check_softmax
 from .gradient_descent import check_gd_step, check_loss_and_grad
 from .initialisation import check_he
@@ -70,13 +82,39 @@ from .optimisers import check_adam, check_momentum
 from .regularisation import check_dropout
 from .train_epoch import check_train_epoch
 
-__all__ = ["CheckResult", "check_loss_and_grad", "check_gd_step",
-           "check_one_hot", "check_sigmoid", "check_softmax", "check_cross_entropy", "check_backward_example",
-           "check_forward_backward", "check_he", "check_minibatches", "check_train_epoch", "check_momentum",
-           "check_layer", "check_dropout", "check_adam", "check_conv_forward", "check_im2col", "check_conv_backward", "check_maxpool",
-           "check_batchnorm_forward", "check_batchnorm_backward",
-           "check_fix_scale_pixels", "check_fix_targets", "check_fix_softmax", "check_fix_init", "check_fix_batches",
-           "check_fix_output_grad", "check_fix_dead_units", "check_fix_best_lr"]
+__all__ = [
+    "CheckResult",
+    "check_loss_and_grad",
+    "check_gd_step",
+    "check_one_hot",
+    "check_sigmoid",
+    "check_softmax",
+    "check_cross_entropy",
+    "check_backward_example",
+    "check_forward_backward",
+    "check_he",
+    "check_minibatches",
+    "check_train_epoch",
+    "check_momentum",
+    "check_layer",
+    "check_dropout",
+    "check_adam",
+    "check_conv_forward",
+    "check_im2col",
+    "check_conv_backward",
+    "check_maxpool",
+    "check_batchnorm_forward",
+    "check_batchnorm_backward",
+    "check_fix_scale_pixels",
+    "check_fix_targets",
+    "check_fix_softmax",
+    "check_fix_init",
+    "check_fix_batches",
+    "check_fix_output_grad",
+    "check_fix_dead_units",
+    "check_fix_best_lr",
+    "check_exercise",
+]
 
 # Every check takes ``strict=`` (``_core.strictable``): wrapped here, once, so that a new check needs nothing more.
 for _name in __all__:

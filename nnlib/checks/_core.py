@@ -6,6 +6,7 @@ by raising ``_Fail(hint)``. Every call into the learner's code goes through ``_y
 ``_theirs``), so that an error raised there becomes ``_Raised`` and is reported as "your code raised"; any other
 error is a bug of the check and surfaces as itself.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ..gradcheck import rel_error
+
 
 class _Fail(Exception):
     def __init__(self, hint: str):
@@ -48,6 +50,7 @@ def _yours(fn, *args, **kwargs):
 def _theirs(fn, result=None):
     """The learner's function ``fn`` with every call (and the iteration of an iterator it returns) through ``_yours``;
     ``result``, if given, checks what it returns (and raises ``_Fail`` if that is not of the right kind)."""
+
     def call(*args, **kwargs):
         out = _yours(fn, *args, **kwargs)
         if result is not None:
@@ -133,24 +136,31 @@ def _run(name: str, cases, hint_on_error="") -> CheckResult:
     An error raised in the learner's code (a ``_Raised``) is reported with its case; any other error is the check's
     own and is raised as it is, not blamed on the learner.
     """
-    for passed, (what, case) in enumerate(cases):
+    for passed, (what, case) in enumerate(cases):  # noqa: B007 (``passed`` counts the cases, read after the loop)
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("error", RuntimeWarning)     # overflow, 0 * log(0), ...
+                warnings.simplefilter("error", RuntimeWarning)  # overflow, 0 * log(0), ...
                 case()
         except NotImplementedError:
-            return _verdict(False, f"{name}: not implemented yet. Replace `raise NotImplementedError()` with your "
-                                   f"code, run that cell, then this check again.")
+            return _verdict(
+                False,
+                f"{name}: not implemented yet. Replace `raise NotImplementedError()` with your "
+                f"code, run that cell, then this check again.",
+            )
         except _Fail as failure:
             return _verdict(False, f'{name}: failed on "{what}".\n  Hint: {failure.hint}')
         except RuntimeWarning as warning:
-            return _verdict(False, f'{name}: failed on "{what}": NumPy warned "{warning}".\n'
-                                   f'  Hint: {_warning_hint(name, warning)}')
-        except _Raised as raised:    # the learner's code raised: say where, without a deep traceback
+            return _verdict(
+                False, f'{name}: failed on "{what}": NumPy warned "{warning}".\n  Hint: {_warning_hint(name, warning)}'
+            )
+        except _Raised as raised:  # the learner's code raised: say where, without a deep traceback
             error = raised.error
             hint = hint_on_error(error) if callable(hint_on_error) else hint_on_error
-            return _verdict(False, f'{name}: failed on "{what}": your code raised {type(error).__name__}: {error}\n'
-                                   f"  Hint: {hint or 'run your function on a small input yourself and compare with the math above.'}")
+            return _verdict(
+                False,
+                f'{name}: failed on "{what}": your code raised {type(error).__name__}: {error}\n'
+                f"  Hint: {hint or 'run your function on a small input yourself and compare with the math above.'}",
+            )
     return _verdict(True, f"{name}: {passed + 1} checks passed")
 
 
@@ -174,6 +184,7 @@ def strictable(check):
     (nbgrader's autograde) fails the test cell, and ``check_softmax(softmax, strict=True)`` works in a script.
     ``assert check_softmax(softmax)`` works too: the result is true only when every case passed.
     """
+
     @functools.wraps(check)
     def run(*args, strict: bool | None = None, **kwargs):
         result = check(*args, **kwargs)
@@ -187,14 +198,17 @@ def strictable(check):
 def _warning_hint(name, warning) -> str:
     text = str(warning)
     if "overflow" in text:
-        return {"sigmoid": "np.exp(-z) overflows for z = -1000: compute exp(-|z|), which is at most 1, and "
-                           "use it in two formulas, one for z >= 0 and one for z < 0.",
-                "softmax": "np.exp overflows for logits of 1000: subtract each row's maximum first "
-                           "(Z - Z.max(axis=1, keepdims=True)); the result does not change."}.get(
-            name, "a value grew too large: look for an exp of a large number.")
+        return {
+            "sigmoid": "np.exp(-z) overflows for z = -1000: compute exp(-|z|), which is at most 1, and "
+            "use it in two formulas, one for z >= 0 and one for z < 0.",
+            "softmax": "np.exp overflows for logits of 1000: subtract each row's maximum first "
+            "(Z - Z.max(axis=1, keepdims=True)); the result does not change.",
+        }.get(name, "a value grew too large: look for an exp of a large number.")
     if "divide by zero" in text or "invalid value" in text:
-        return ("log(0) is -inf and 0 * log(0) is nan: clip the probabilities to [1e-12, 1] before the log "
-                "(or take the log of the true class's probability only).")
+        return (
+            "log(0) is -inf and 0 * log(0) is nan: clip the probabilities to [1e-12, 1] before the log "
+            "(or take the log of the true class's probability only)."
+        )
     return "look at the line that warns and at the values it sees."
 
 
@@ -213,6 +227,7 @@ def _shape(out, expected, hint_transposed: str):
 
 # -- gradient hints (03, 04, 09) ----------------------------------------------------------------
 
+
 def _rel(a, b) -> float:
     """``rel_error``, or infinity when the shapes differ (a wrong shape is a failed check, not a crash)."""
     return rel_error(a, b) if np.shape(a) == np.shape(b) else np.inf
@@ -223,10 +238,15 @@ def _grad_hint(key, mine, ref, N=None, example=False) -> str:
     mine, ref = np.asarray(mine, dtype=np.float64), np.asarray(ref, dtype=np.float64)
     if mine.shape != ref.shape:
         if mine.shape == ref.shape[::-1]:
-            return (f"d{key} has shape {mine.shape}, the transpose of {key}'s {ref.shape}: a gradient has its "
-                    f"parameter's shape. For dW write "
-                    + ("np.outer(a_prev, delta), not np.outer(delta, a_prev)." if example else
-                       "A_prev.T @ dZ, not dZ.T @ A_prev."))
+            return (
+                f"d{key} has shape {mine.shape}, the transpose of {key}'s {ref.shape}: a gradient has its "
+                f"parameter's shape. For dW write "
+                + (
+                    "np.outer(a_prev, delta), not np.outer(delta, a_prev)."
+                    if example
+                    else "A_prev.T @ dZ, not dZ.T @ A_prev."
+                )
+            )
         return f"d{key} has shape {mine.shape} but {key} has shape {ref.shape}: a gradient has its parameter's shape."
     if N and np.allclose(mine, ref * N, rtol=1e-4, atol=1e-10):
         return f"d{key} is {N} times too large: the loss is a mean over the batch, so dW should be divided by N."
@@ -234,9 +254,14 @@ def _grad_hint(key, mine, ref, N=None, example=False) -> str:
         return f"d{key} is {N} times too small: divide by N once (dZ of the output), not again in every layer."
     if np.allclose(mine, -ref, rtol=1e-4, atol=1e-10):
         return f"d{key} has the wrong sign: the output layer's dZ is P - Y, not Y - P."
-    passed = ("W @ delta (W maps a layer's input to its output, so going back it is W, not W.T, for a "
-              "column of deltas), times the sigmoid's derivative a * (1 - a)" if example else
-              "dZ @ W.T (W's transpose), times the activation's derivative at that layer's Z")
-    return (f"d{key} differs from the numerical gradient (relative error {_rel(mine, ref):.1e}; a correct one is "
-            f"below 1e-6). Check the chain rule one layer at a time, starting from the output: the gradient "
-            f"passed back is {passed}.")
+    passed = (
+        "W @ delta (W maps a layer's input to its output, so going back it is W, not W.T, for a "
+        "column of deltas), times the sigmoid's derivative a * (1 - a)"
+        if example
+        else "dZ @ W.T (W's transpose), times the activation's derivative at that layer's Z"
+    )
+    return (
+        f"d{key} differs from the numerical gradient (relative error {_rel(mine, ref):.1e}; a correct one is "
+        f"below 1e-6). Check the chain rule one layer at a time, starting from the output: the gradient "
+        f"passed back is {passed}."
+    )

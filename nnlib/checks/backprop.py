@@ -1,10 +1,12 @@
 """Checks of backpropagation by hand: per example (notebook 04) and vectorised for any depth (04)."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from ..gradcheck import numerical_gradient
 from ._core import CheckResult, _Fail, _grad_hint, _grads, _pair, _Raised, _rel, _run, _shape, _theirs
+
 
 def check_backward_example(forward_example, backward_example) -> CheckResult:
     """Per-example backprop of a sigmoid/sigmoid/softmax network (03), against a numerical gradient.
@@ -33,9 +35,11 @@ def check_backward_example(forward_example, backward_example) -> CheckResult:
         except _Raised as raised:
             error = raised.error
             if isinstance(error, ValueError) and ("mismatch" in str(error) or "not aligned" in str(error)):
-                raise _Fail(f"backward_example raised ValueError: {error}. Our W has shape (n_in, n_out) (z = a @ W "
-                            f"+ b), the transpose of the column convention z = W a + b (Nielsen's), so the delta "
-                            f"passed back is W @ delta, not W.T @ delta; and dW = np.outer(a_prev, delta).") from None
+                raise _Fail(
+                    f"backward_example raised ValueError: {error}. Our W has shape (n_in, n_out) (z = a @ W "
+                    f"+ b), the transpose of the column convention z = W a + b (Nielsen's), so the delta "
+                    f"passed back is W @ delta, not W.T @ delta; and dW = np.outer(a_prev, delta)."
+                ) from None
             raise
 
     def shapes():
@@ -52,12 +56,20 @@ def check_backward_example(forward_example, backward_example) -> CheckResult:
         for k in ["W3", "b3", "W2", "b2", "W1", "b1"]:
             ref = numerical_gradient(loss, params[k])
             if _rel(grads[k], ref) > 1e-5:
-                raise _Fail(_grad_hint(k, grads[k], ref, example=True) if k.startswith("W") else
-                            f"d{k} differs from the numerical gradient: d{k} is the layer's delta itself "
-                            f"(a bias's input is 1).")
+                raise _Fail(
+                    _grad_hint(k, grads[k], ref, example=True)
+                    if k.startswith("W")
+                    else f"d{k} differs from the numerical gradient: d{k} is the layer's delta itself "
+                    f"(a bias's input is 1)."
+                )
 
-    return _run("backward_example", [("one gradient per parameter, with its shape", shapes),
-                                     ("every gradient against a numerical gradient", numerical)])
+    return _run(
+        "backward_example",
+        [
+            ("one gradient per parameter, with its shape", shapes),
+            ("every gradient against a numerical gradient", numerical),
+        ],
+    )
 
 
 def check_forward_backward(forward, backward) -> CheckResult:
@@ -71,7 +83,7 @@ def check_forward_backward(forward, backward) -> CheckResult:
     backward = _theirs(backward, lambda out: _grads(out, "backward"))
 
     rng = np.random.default_rng(4)
-    sizes, N = [5, 4, 3, 2], 4      # no square W: dW = dZ.T @ A_prev has the wrong shape, dZ @ W fails
+    sizes, N = [5, 4, 3, 2], 4  # no square W: dW = dZ.T @ A_prev has the wrong shape, dZ @ W fails
 
     def make(sizes):
         params = {}
@@ -83,9 +95,9 @@ def check_forward_backward(forward, backward) -> CheckResult:
     params = make(sizes)
     X, Y = rng.normal(size=(N, 5)), np.eye(2)[[0, 1, 1, 0]]
 
-    hidden = "relu"                 # the depth case runs the sigmoid network too
+    hidden = "relu"  # the depth case runs the sigmoid network too
 
-    def which():                    # the default, ReLU, is not passed: hidden= only where it matters
+    def which():  # the default, ReLU, is not passed: hidden= only where it matters
         return {} if hidden == "relu" else {"hidden": hidden}
 
     def loss():
@@ -105,8 +117,10 @@ def check_forward_backward(forward, backward) -> CheckResult:
         except _Raised as raised:
             error = raised.error
             if isinstance(error, ValueError) and ("mismatch" in str(error) or "not aligned" in str(error)):
-                raise _Fail(f"backward raised ValueError: {error}. The gradient passed back is dZ @ W.T (W's "
-                            f"transpose), of shape (N, units of the layer below), and dW = A_prev.T @ dZ.") from None
+                raise _Fail(
+                    f"backward raised ValueError: {error}. The gradient passed back is dZ @ W.T (W's "
+                    f"transpose), of shape (N, units of the layer below), and dW = A_prev.T @ dZ."
+                ) from None
             raise
         for k in sorted(params, key=lambda k: (-int(k[1:]), k)):
             if k not in grads:
@@ -120,24 +134,33 @@ def check_forward_backward(forward, backward) -> CheckResult:
 
     def depth():
         nonlocal params, hidden
-        saved, params = params, make([5, 4, 4, 4, 2])        # square layers: W for W.T gives wrong values
+        saved, params = params, make([5, 4, 4, 4, 2])  # square layers: W for W.T gives wrong values
         try:
             numerical()
-            hidden = "sigmoid"                                 # relu'(A) = relu'(Z): only sigmoid tells them apart
+            hidden = "sigmoid"  # relu'(A) = relu'(Z): only sigmoid tells them apart
             try:
                 numerical()
             except _Raised as raised:
                 if isinstance(raised.error, TypeError) and "hidden" in str(raised.error):
-                    raise _Fail("forward and backward take the activation's name as a last argument, "
-                                "hidden=\"relu\" by default, and this case runs them with hidden=\"sigmoid\".") from None
+                    raise _Fail(
+                        "forward and backward take the activation's name as a last argument, "
+                        'hidden="relu" by default, and this case runs them with hidden="sigmoid".'
+                    ) from None
                 raise
             except _Fail:
-                raise _Fail("your ReLU gradients are right but those of hidden='sigmoid' are not: in backward use "
-                            "g' = ACTIVATIONS[hidden][1] (not ReLU's whatever hidden is), evaluated at the layer's "
-                            "pre-activation Z from the cache, not at its output A.") from None
+                raise _Fail(
+                    "your ReLU gradients are right but those of hidden='sigmoid' are not: in backward use "
+                    "g' = ACTIVATIONS[hidden][1] (not ReLU's whatever hidden is), evaluated at the layer's "
+                    "pre-activation Z from the cache, not at its output A."
+                ) from None
         finally:
             params, hidden = saved, "relu"
 
-    return _run("forward/backward", [("output shape and softmax rows", forward_shape),
-                                     ("every gradient against a numerical gradient", numerical),
-                                     ("a deeper network (4 layers), ReLU and sigmoid", depth)])
+    return _run(
+        "forward/backward",
+        [
+            ("output shape and softmax rows", forward_shape),
+            ("every gradient against a numerical gradient", numerical),
+            ("a deeper network (4 layers), ReLU and sigmoid", depth),
+        ],
+    )

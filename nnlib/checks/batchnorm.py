@@ -14,6 +14,7 @@ versions to say which one it is.
 | ``check_batchnorm_forward`` | 13 | ``batchnorm_forward(X, gamma, beta, eps=1e-5) -> (out, cache)``, batch statistics |
 | ``check_batchnorm_backward`` | 13 | ``batchnorm_backward(dout, cache) -> (dX, dgamma, dbeta)``, with the learner's forward |
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,11 +24,13 @@ from ._core import CheckResult, _Fail, _close, _items, _pair, _run, _theirs, _wh
 
 __all__ = ["check_batchnorm_forward", "check_batchnorm_backward"]
 
-_TOL = 1e-6          # error (relative to the largest entry) that a correct float64 backward pass stays far below
+_TOL = 1e-6  # error (relative to the largest entry) that a correct float64 backward pass stays far below
 
 
-_COMPACT = ("(with dxhat = dout * gamma and sums over axis=0) dX = (1 / (N * sigma)) * (N*dxhat - sum(dxhat) - "
-            "x_hat * sum(dxhat * x_hat))")
+_COMPACT = (
+    "(with dxhat = dout * gamma and sums over axis=0) dX = (1 / (N * sigma)) * (N*dxhat - sum(dxhat) - "
+    "x_hat * sum(dxhat * x_hat))"
+)
 
 
 def _error(got, want) -> float:
@@ -38,6 +41,7 @@ def _error(got, want) -> float:
 
 
 # -- references (float64) ---------------------------------------------------------------------------
+
 
 def _forward(X, gamma, beta, eps=1e-5, axis=0, ddof=0, eps_outside=False, divide=True, keepdims=True):
     """Batch norm's training-mode output, and the wrong versions the hints name (by their keywords)."""
@@ -89,42 +93,56 @@ def _numerical(X, gamma, beta, dout, eps=1e-5):
     f = lambda: float((_forward(X, gamma, beta, eps) * dout).sum())
     dX = np.zeros_like(X)
     for j in range(X.shape[1]):
-        column = X[:, j:j + 1].copy()
-        f_j = lambda: float((_forward(column, gamma[j:j + 1], beta[j:j + 1], eps) * dout[:, j:j + 1]).sum())
+        column = X[:, j : j + 1].copy()
+        f_j = lambda: float((_forward(column, gamma[j : j + 1], beta[j : j + 1], eps) * dout[:, j : j + 1]).sum())
         dX[:, j] = numerical_gradient(f_j, column, h=1e-5 * float(column.std()))[:, 0]
     return dX, numerical_gradient(f, gamma), numerical_gradient(f, beta)
 
 
 # -- forward ----------------------------------------------------------------------------------------
 
+
 def _forward_hint(out, X, gamma, beta, eps) -> str:
     """Which typical mistake ``out`` (of the right shape) is, else a general hint."""
-    square = X.shape[0] == X.shape[1]      # only then does a per-row mean without keepdims broadcast at all
+    square = X.shape[0] == X.shape[1]  # only then does a per-row mean without keepdims broadcast at all
     if _close(out, _forward(X, gamma, beta, eps, axis=1)) or (
-            square and _close(out, _forward(X, gamma, beta, eps, axis=1, keepdims=False))):
-        return ("you normalised each row (each example) over its features: axis=1. Batch norm normalises each "
-                "column (each feature) over the examples of the batch: mu = X.mean(axis=0), var = X.var(axis=0), "
-                "both of shape (D,).")
+        square and _close(out, _forward(X, gamma, beta, eps, axis=1, keepdims=False))
+    ):
+        return (
+            "you normalised each row (each example) over its features: axis=1. Batch norm normalises each "
+            "column (each feature) over the examples of the batch: mu = X.mean(axis=0), var = X.var(axis=0), "
+            "both of shape (D,)."
+        )
     if _close(out, _forward(X, gamma, beta, eps, ddof=1)):
-        return ("you used the unbiased variance (ddof=1, dividing by N - 1). Batch norm uses the batch's own, "
-                "biased variance, the mean of (X - mu)**2 over the batch: X.var(axis=0), which divides by N.")
+        return (
+            "you used the unbiased variance (ddof=1, dividing by N - 1). Batch norm uses the batch's own, "
+            "biased variance, the mean of (X - mu)**2 over the batch: X.var(axis=0), which divides by N."
+        )
     if _close(out, _forward(X, beta, gamma, eps)):
         return "gamma and beta are swapped: out = gamma * x_hat + beta (gamma scales, beta shifts)."
     if _close(out, _forward(X, gamma, beta, eps, divide=False)):
-        return ("you subtracted the mean but did not divide by the standard deviation: x_hat = (X - mu) / "
-                "np.sqrt(var + eps), so that every column has variance 1 before gamma scales it.")
+        return (
+            "you subtracted the mean but did not divide by the standard deviation: x_hat = (X - mu) / "
+            "np.sqrt(var + eps), so that every column has variance 1 before gamma scales it."
+        )
     if _close(out, _forward(X, gamma, beta, eps, eps_outside=True)):
-        return ("eps is outside the square root: divide by np.sqrt(var + eps), not np.sqrt(var) + eps. The two "
-                "differ little for a column of spread 1 and a lot for a column of small spread.")
+        return (
+            "eps is outside the square root: divide by np.sqrt(var + eps), not np.sqrt(var) + eps. The two "
+            "differ little for a column of spread 1 and a lot for a column of small spread."
+        )
     if _close(out, _forward(X, gamma, beta, 1e-5)) and eps != 1e-5:
-        return (f"your result is right for eps=1e-5, but this case passed eps={eps}: use the argument eps, not "
-                f"the number 1e-5.")
+        return (
+            f"your result is right for eps=1e-5, but this case passed eps={eps}: use the argument eps, not "
+            f"the number 1e-5."
+        )
     if _close(out, _forward(X, gamma, beta, 0.0)):
         return "your result has no eps: divide by np.sqrt(var + eps), with the argument eps."
     if _close(out, _forward(X, np.ones_like(gamma), np.zeros_like(beta), eps)):
         return "your result ignores gamma and beta: out = gamma * x_hat + beta."
-    return ("your values differ from out = gamma * (X - mu) / np.sqrt(var + eps) + beta with mu = X.mean(axis=0) "
-            "and var = X.var(axis=0). Compute x_hat first and check that its columns have mean 0 and std 1.")
+    return (
+        "your values differ from out = gamma * (X - mu) / np.sqrt(var + eps) + beta with mu = X.mean(axis=0) "
+        "and var = X.var(axis=0). Compute x_hat first and check that its columns have mean 0 and std 1."
+    )
 
 
 def check_batchnorm_forward(batchnorm_forward) -> CheckResult:
@@ -140,24 +158,30 @@ def check_batchnorm_forward(batchnorm_forward) -> CheckResult:
             out, _ = forward(X, gamma, beta, **kwargs)
         except RuntimeWarning as warning:
             if "divide" in str(warning) or "invalid" in str(warning):
-                raise _Fail(f'NumPy warned "{warning}": a column with one value in every row has variance 0, '
-                            f"and (X - mu) / np.sqrt(var) is 0 / 0 there. That is what eps is for: divide by "
-                            f"np.sqrt(var + eps).") from None
+                raise _Fail(
+                    f'NumPy warned "{warning}": a column with one value in every row has variance 0, '
+                    f"and (X - mu) / np.sqrt(var) is 0 / 0 there. That is what eps is for: divide by "
+                    f"np.sqrt(var + eps)."
+                ) from None
             raise
         ref = _forward(X, gamma, beta, eps)
         if not isinstance(out, np.ndarray):
             raise _Fail(f"out must be a NumPy array; yours is {_what(out)}.")
         if out.shape != ref.shape:
             if out.shape == ref.shape[::-1]:
-                raise _Fail(f"out has shape {out.shape}, the transpose of X's {X.shape}: out has X's shape, "
-                            f"one row per example.")
-            raise _Fail(f"out has shape {out.shape}; it must have X's shape {X.shape}. (mu and var have shape (D,) "
-                        f"= ({X.shape[1]},), one per feature, and broadcast over the rows.)")
+                raise _Fail(
+                    f"out has shape {out.shape}, the transpose of X's {X.shape}: out has X's shape, "
+                    f"one row per example."
+                )
+            raise _Fail(
+                f"out has shape {out.shape}; it must have X's shape {X.shape}. (mu and var have shape (D,) "
+                f"= ({X.shape[1]},), one per feature, and broadcast over the rows.)"
+            )
         if not _close(out, ref):
             raise _Fail(_forward_hint(out, X, gamma, beta, eps))
 
     def square():
-        X, gamma, beta = _case(rng, N=5, D=5)     # square: a per-row mean would broadcast without an error
+        X, gamma, beta = _case(rng, N=5, D=5)  # square: a per-row mean would broadcast without an error
         compare(X, np.ones(5), np.zeros(5))
 
     def constant():
@@ -167,31 +191,45 @@ def check_batchnorm_forward(batchnorm_forward) -> CheckResult:
 
     X, gamma, beta = _case(rng)
     Xt, gt, bt = _case(rng, tiny=True)
-    return _run("batchnorm_forward", [
-        ("gamma = 1, beta = 0, a square batch (5 examples, 5 features)", square),
-        ("gamma = 1, beta = 0: each column of out has mean 0 and std 1", lambda: compare(X, np.ones(5), np.zeros(5))),
-        ("any gamma and beta", lambda: compare(X, gamma, beta)),
-        ("a column with the same value in every row (variance 0)", constant),
-        ("a column with a small spread (std 0.003), where eps matters", lambda: compare(Xt, gt, bt)),
-        ("eps=0.5 passed as an argument", lambda: compare(X, gamma, beta, eps=0.5)),
-    ], hint_on_error=("mu = X.mean(axis=0) and var = X.var(axis=0) have shape (D,), one per feature (column), and "
-                      "broadcast over the N rows of X (N, D); gamma and beta have shape (D,) too."))
+    return _run(
+        "batchnorm_forward",
+        [
+            ("gamma = 1, beta = 0, a square batch (5 examples, 5 features)", square),
+            (
+                "gamma = 1, beta = 0: each column of out has mean 0 and std 1",
+                lambda: compare(X, np.ones(5), np.zeros(5)),
+            ),
+            ("any gamma and beta", lambda: compare(X, gamma, beta)),
+            ("a column with the same value in every row (variance 0)", constant),
+            ("a column with a small spread (std 0.003), where eps matters", lambda: compare(Xt, gt, bt)),
+            ("eps=0.5 passed as an argument", lambda: compare(X, gamma, beta, eps=0.5)),
+        ],
+        hint_on_error=(
+            "mu = X.mean(axis=0) and var = X.var(axis=0) have shape (D,), one per feature (column), and "
+            "broadcast over the N rows of X (N, D); gamma and beta have shape (D,) too."
+        ),
+    )
 
 
 # -- backward ---------------------------------------------------------------------------------------
 
+
 def _param_hint(name, got, ref, N, D) -> str:
     got = np.asarray(got, np.float64)
     if got.shape == (N,):
-        return (f"d{name} has shape ({N},), one number per example: you summed over axis=1. {name} has one entry "
-                f"per feature, shape ({D},), and every example contributes to it: sum over the rows, axis=0.")
+        return (
+            f"d{name} has shape ({N},), one number per example: you summed over axis=1. {name} has one entry "
+            f"per feature, shape ({D},), and every example contributes to it: sum over the rows, axis=0."
+        )
     if got.shape in ((1, D), (D, 1)):
         return f"d{name} has shape {got.shape}; it must have {name}'s shape ({D},): sum over axis=0 without keepdims."
     if got.shape != ref.shape:
         return f"d{name} has shape {got.shape}; a gradient has its parameter's shape, ({D},)."
     if _close(got, ref / N):
-        return (f"d{name} is a mean over the batch, {N} times too small: every example contributes its own term, so "
-                f"sum over axis=0 (dout already holds the 1/N of the mean loss).")
+        return (
+            f"d{name} is a mean over the batch, {N} times too small: every example contributes its own term, so "
+            f"sum over axis=0 (dout already holds the 1/N of the mean loss)."
+        )
     return ""
 
 
@@ -202,8 +240,10 @@ def check_batchnorm_backward(batchnorm_backward, batchnorm_forward) -> CheckResu
     Compared with float64 numerical gradients for a random upstream gradient ``dout``.
     """
     forward = _theirs(batchnorm_forward, lambda out: _pair(out, "batchnorm_forward must return a pair (out, cache)"))
-    backward = _theirs(batchnorm_backward, lambda out: _items(
-        out, 3, "batchnorm_backward must return three arrays (dX, dgamma, dbeta)"))
+    backward = _theirs(
+        batchnorm_backward,
+        lambda out: _items(out, 3, "batchnorm_backward must return three arrays (dX, dgamma, dbeta)"),
+    )
     rng = np.random.default_rng(22)
     cases = {"plain": _case(rng), "tiny": _case(rng, tiny=True)}
     douts = {name: rng.normal(size=case[0].shape) for name, case in cases.items()}
@@ -213,8 +253,10 @@ def check_batchnorm_backward(batchnorm_backward, batchnorm_forward) -> CheckResu
         X, gamma, beta = cases[name]
         out, cache = forward(X.copy(), gamma.copy(), beta.copy())
         if not (isinstance(out, np.ndarray) and _close(out, _forward(X, gamma, beta))):
-            raise _Fail("your batchnorm_forward does not give the right output on this batch, and the backward pass "
-                        "is checked on its cache: make check_batchnorm_forward pass first.")
+            raise _Fail(
+                "your batchnorm_forward does not give the right output on this batch, and the backward pass "
+                "is checked on its cache: make check_batchnorm_forward pass first."
+            )
         dX, dgamma, dbeta = backward(douts[name].copy(), cache)
         return (X, gamma, douts[name]), (dX, dgamma, dbeta), numerical[name]
 
@@ -234,10 +276,14 @@ def check_batchnorm_backward(batchnorm_backward, batchnorm_forward) -> CheckResu
                     hint = "dgamma has an extra factor gamma: out = gamma * x_hat + beta, so dgamma = sum(dout * x_hat, axis=0)."
             if not hint and key == "beta" and _close(got, np.zeros_like(want)):
                 hint = "dbeta is zero: beta is added to every row, so dbeta = dout.sum(axis=0)."
-            raise _Fail(hint or (f"d{key} differs from the numerical gradient (largest difference {_error(got, want):.1e} "
-                                 f"of its largest entry); "
-                                 + ("dgamma = sum(dout * x_hat, axis=0)." if key == "gamma" else
-                                    "dbeta = sum(dout, axis=0).")))
+            raise _Fail(
+                hint
+                or (
+                    f"d{key} differs from the numerical gradient (largest difference {_error(got, want):.1e} "
+                    f"of its largest entry); "
+                    + ("dgamma = sum(dout * x_hat, axis=0)." if key == "gamma" else "dbeta = sum(dout, axis=0).")
+                )
+            )
 
     def dX(name):
         (X, gamma, dout), (got, _, _), (want, _, _) = run(name)
@@ -248,43 +294,66 @@ def check_batchnorm_backward(batchnorm_backward, batchnorm_forward) -> CheckResu
             return
         N = len(X)
         wrong = [
-            (dict(mean_path=False, var_path=False),
-             "your dX is only the direct term gamma / sigma * dout: it treats mu and sigma as constants. But every "
-             "row of X moves the batch's mean and variance, which move every x_hat in the column; add the two "
-             "paths through mu and through var: " + _COMPACT + "."),
-            (dict(var_path=False),
-             "your dX misses the path through the variance: the term - x_hat * sum(dxhat * x_hat, axis=0) inside "
-             "the bracket. (With dout all ones this mistake is invisible: both dX are 0.)"),
-            (dict(mean_path=False),
-             "your dX misses the path through the mean: the term - sum(dxhat, axis=0) inside the bracket of "
-             + _COMPACT + "."),
-            (dict(eps_in_sigma=False),
-             "your dX divides by np.sqrt(var) without eps. The forward pass divided by sigma = np.sqrt(var + eps); "
-             "the backward pass must use the same sigma (keep 1/sigma in the cache). It shows on this column of "
-             "small spread."),
+            (
+                dict(mean_path=False, var_path=False),
+                "your dX is only the direct term gamma / sigma * dout: it treats mu and sigma as constants. But every "
+                "row of X moves the batch's mean and variance, which move every x_hat in the column; add the two "
+                "paths through mu and through var: " + _COMPACT + ".",
+            ),
+            (
+                dict(var_path=False),
+                "your dX misses the path through the variance: the term - x_hat * sum(dxhat * x_hat, axis=0) inside "
+                "the bracket. (With dout all ones this mistake is invisible: both dX are 0.)",
+            ),
+            (
+                dict(mean_path=False),
+                "your dX misses the path through the mean: the term - sum(dxhat, axis=0) inside the bracket of "
+                + _COMPACT
+                + ".",
+            ),
+            (
+                dict(eps_in_sigma=False),
+                "your dX divides by np.sqrt(var) without eps. The forward pass divided by sigma = np.sqrt(var + eps); "
+                "the backward pass must use the same sigma (keep 1/sigma in the cache). It shows on this column of "
+                "small spread.",
+            ),
         ]
         for kwargs, hint in wrong:
             if _close(got, _backward(dout, X, gamma, **kwargs)[0]):
                 raise _Fail(hint)
         if _close(got, want * N):
-            raise _Fail(f"dX is {N} times too large: the compact form has a factor 1/N in front (the mean and the "
-                        f"variance are averages over the N rows).")
+            raise _Fail(
+                f"dX is {N} times too large: the compact form has a factor 1/N in front (the mean and the "
+                f"variance are averages over the N rows)."
+            )
         if _close(got, want / N):
-            raise _Fail(f"dX is {N} times too small: the factor 1/N appears once, in front of the bracket; inside it "
-                        f"the direct term is N * dxhat.")
+            raise _Fail(
+                f"dX is {N} times too small: the factor 1/N appears once, in front of the bracket; inside it "
+                f"the direct term is N * dxhat."
+            )
         if _close(got, _backward(dout, X, np.ones_like(gamma))[0]):
             raise _Fail("your dX leaves out gamma: the gradient reaching x_hat is dxhat = dout * gamma.")
         if _close(got, want * gamma):
-            raise _Fail("your dX has gamma twice: dxhat = dout * gamma already holds it, so the factor in front of "
-                        "the bracket is 1 / (N * sigma). (Written with dout instead: gamma / (N * sigma) * (N*dout "
-                        "- sum(dout) - x_hat * sum(dout * x_hat)).)")
-        raise _Fail(f"dX differs from the numerical gradient (largest difference {_error(got, want):.1e} of its "
-                    f"largest entry; a correct one is below {_TOL:.0e}). The compact form: {_COMPACT}.")
+            raise _Fail(
+                "your dX has gamma twice: dxhat = dout * gamma already holds it, so the factor in front of "
+                "the bracket is 1 / (N * sigma). (Written with dout instead: gamma / (N * sigma) * (N*dout "
+                "- sum(dout) - x_hat * sum(dout * x_hat)).)"
+            )
+        raise _Fail(
+            f"dX differs from the numerical gradient (largest difference {_error(got, want):.1e} of its "
+            f"largest entry; a correct one is below {_TOL:.0e}). The compact form: {_COMPACT}."
+        )
 
-    return _run("batchnorm_backward", [
-        ("dbeta, a random upstream gradient", lambda: param(2, "beta")),
-        ("dgamma, a random upstream gradient", lambda: param(1, "gamma")),
-        ("dX against float64 numerical gradients, a random upstream gradient", lambda: dX("plain")),
-        ("dX with a column of small spread (std 0.003), where eps matters", lambda: dX("tiny")),
-    ], hint_on_error=("the backward pass works per column: sums over axis=0 have shape (D,) and broadcast over the "
-                      "N rows. Keep in the cache what it needs (x_hat, gamma, 1/sigma)."))
+    return _run(
+        "batchnorm_backward",
+        [
+            ("dbeta, a random upstream gradient", lambda: param(2, "beta")),
+            ("dgamma, a random upstream gradient", lambda: param(1, "gamma")),
+            ("dX against float64 numerical gradients, a random upstream gradient", lambda: dX("plain")),
+            ("dX with a column of small spread (std 0.003), where eps matters", lambda: dX("tiny")),
+        ],
+        hint_on_error=(
+            "the backward pass works per column: sums over axis=0 have shape (D,) and broadcast over the "
+            "N rows. Keep in the cache what it needs (x_hat, gamma, 1/sigma)."
+        ),
+    )

@@ -5,15 +5,16 @@ computed in float64 on small random inputs (never MNIST), so its verdict is the 
 differ, the learner's result is compared with the typical wrong versions (sign, 1/N, X instead of X.T, the squared
 error's gradient, ...) to name the probable mistake.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from ..gradcheck import numerical_gradient, rel_error
-from ..functional import sigmoid as _sigmoid   # the reference the check compares with
+from ..functional import sigmoid as _sigmoid  # the reference the check compares with
 from ._core import CheckResult, _Fail, _items, _number, _run, _yours
 
-_CLIP = 1e-7      # the reference clips p to [1e-7, 1 - 1e-7]: representable in float32 as well
+_CLIP = 1e-7  # the reference clips p to [1e-7, 1 - 1e-7]: representable in float32 as well
 
 
 def _loss(w, b, X, y):
@@ -37,6 +38,7 @@ def _triple(out):
 def check_loss_and_grad(loss_and_grad) -> CheckResult:
     """``loss_and_grad(w, b, X, y) -> (loss, dw, db)``: mean binary cross-entropy of p = sigmoid(X @ w + b), and its
     gradients dw = X.T @ (p - y) / N (shape (D,)) and db = mean(p - y), against a float64 numerical gradient."""
+
     def call(w, b, X, y):
         loss, dw, db = _triple(_yours(loss_and_grad, w.copy(), b, X.copy(), y.copy()))
         return loss, dw, db
@@ -50,33 +52,47 @@ def check_loss_and_grad(loss_and_grad) -> CheckResult:
         loss = _number(loss, "the loss must be one number, the mean over the examples")
         ref = _loss(w, b, X, y)
         if np.isclose(loss, ref * N, rtol=1e-6):
-            raise _Fail(f"your loss is {N} times too large for {N} examples: it must be the mean over the examples "
-                        f"(np.mean, or the sum divided by N), not the sum.")
+            raise _Fail(
+                f"your loss is {N} times too large for {N} examples: it must be the mean over the examples "
+                f"(np.mean, or the sum divided by N), not the sum."
+            )
         if np.isclose(loss, -ref, rtol=1e-6):
-            raise _Fail("your loss is negative: the cross-entropy is -mean(y log p + (1 - y) log(1 - p)); the minus "
-                        "sign makes it positive.")
+            raise _Fail(
+                "your loss is negative: the cross-entropy is -mean(y log p + (1 - y) log(1 - p)); the minus "
+                "sign makes it positive."
+            )
         if np.isclose(loss, np.mean((p - y) ** 2), rtol=1e-6) or np.isclose(loss, np.mean((p - y) ** 2) / 2, rtol=1e-6):
-            raise _Fail("your loss is the squared error mean((p - y)**2): this model is trained on the binary "
-                        "cross-entropy, -mean(y log p + (1 - y) log(1 - p)).")
+            raise _Fail(
+                "your loss is the squared error mean((p - y)**2): this model is trained on the binary "
+                "cross-entropy, -mean(y log p + (1 - y) log(1 - p))."
+            )
         if not np.isclose(loss, ref, rtol=1e-6):
-            raise _Fail(f"expected a loss of {ref:.6f} on this small batch, got {loss:.6f}. Check p = sigmoid(X @ w + b) "
-                        f"and both terms, y * log(p) and (1 - y) * log(1 - p).")
+            raise _Fail(
+                f"expected a loss of {ref:.6f} on this small batch, got {loss:.6f}. Check p = sigmoid(X @ w + b) "
+                f"and both terms, y * log(p) and (1 - y) * log(1 - p)."
+            )
 
     def shapes():
         _, dw, db = call(w, b, X, y)
         shape = np.shape(dw)
         if shape == (N,):
-            raise _Fail(f"dw has shape {shape}, one number per example; it must have w's shape ({D},). The sum over "
-                        f"the examples is in the matrix product: dw = X.T @ (p - y) / N.")
+            raise _Fail(
+                f"dw has shape {shape}, one number per example; it must have w's shape ({D},). The sum over "
+                f"the examples is in the matrix product: dw = X.T @ (p - y) / N."
+            )
         if shape in ((D, 1), (1, D)):
-            raise _Fail(f"dw has shape {shape}; w has shape ({D},). Keep p - y one-dimensional, (N,), so that "
-                        f"X.T @ (p - y) has shape ({D},).")
+            raise _Fail(
+                f"dw has shape {shape}; w has shape ({D},). Keep p - y one-dimensional, (N,), so that "
+                f"X.T @ (p - y) has shape ({D},)."
+            )
         if shape != (D,):
             raise _Fail(f"dw has shape {shape}; it must have w's shape ({D},): dw = X.T @ (p - y) / N.")
         if np.ndim(db) != 0:
             if np.shape(db) == (N,):
-                raise _Fail(f"db has shape {np.shape(db)}, one number per example: b is one number, so db is one "
-                            f"number too, the mean of p - y over the examples.")
+                raise _Fail(
+                    f"db has shape {np.shape(db)}, one number per example: b is one number, so db is one "
+                    f"number too, the mean of p - y over the examples."
+                )
             raise _Fail(f"db must be one number (b is one number); yours has shape {np.shape(db)}.")
 
     def gradient():
@@ -90,32 +106,41 @@ def check_loss_and_grad(loss_and_grad) -> CheckResult:
             return
         err, ref_w, ref_db = p - y, X.T @ (p - y) / N, float(np.mean(p - y))
         close = lambda a, r: np.allclose(a, r, rtol=1e-5, atol=1e-12)
-        sign = ("your {} has the wrong sign: the error is p - y, the prediction minus the target, not y - p. "
-                "dw = X.T @ (p - y) / N and db = mean(p - y).")
+        sign = (
+            "your {} has the wrong sign: the error is p - y, the prediction minus the target, not y - p. "
+            "dw = X.T @ (p - y) / N and db = mean(p - y)."
+        )
         if not ok_w:
             if close(dw, -ref_w):
                 raise _Fail(sign.format("dw"))
             if close(dw, ref_w * N):
-                raise _Fail(f"dw is {N} times too large on {N} examples: the loss is a mean, so divide X.T @ (p - y) "
-                            f"by N.")
+                raise _Fail(
+                    f"dw is {N} times too large on {N} examples: the loss is a mean, so divide X.T @ (p - y) by N."
+                )
             if close(dw, ref_w / N):
                 raise _Fail(f"dw is {N} times too small: divide X.T @ (p - y) by N once, not twice.")
             for factor in (1.0, 2.0, 0.5):
                 if close(dw, factor * X.T @ (err * p * (1 - p)) / N):
-                    raise _Fail("your dw has an extra factor p * (1 - p): that is the gradient of the squared error. "
-                                "With the cross-entropy that factor cancels against the derivative of the log: "
-                                "dL/dz = p - y, so dw = X.T @ (p - y) / N.")
-            raise _Fail(f"dw differs from the numerical gradient (rel_error {rel_error(dw, num_w):.1e}; a correct one "
-                        f"is below 1e-6). It is dw = X.T @ (p - y) / N: X.T, the transpose, sums each pixel's "
-                        f"column times the errors p - y.")
+                    raise _Fail(
+                        "your dw has an extra factor p * (1 - p): that is the gradient of the squared error. "
+                        "With the cross-entropy that factor cancels against the derivative of the log: "
+                        "dL/dz = p - y, so dw = X.T @ (p - y) / N."
+                    )
+            raise _Fail(
+                f"dw differs from the numerical gradient (rel_error {rel_error(dw, num_w):.1e}; a correct one "
+                f"is below 1e-6). It is dw = X.T @ (p - y) / N: X.T, the transpose, sums each pixel's "
+                f"column times the errors p - y."
+            )
         if np.isclose(db, -ref_db, rtol=1e-5):
             raise _Fail(sign.format("db"))
         if np.isclose(db, ref_db * N, rtol=1e-5):
             raise _Fail(f"db is {N} times too large: it is the mean of p - y over the examples, not the sum.")
         if np.isclose(db, ref_db / N, rtol=1e-5):
             raise _Fail(f"db is {N} times too small: it is the mean of p - y, sum(p - y) / N, divided once.")
-        raise _Fail(f"db differs from the numerical gradient ({db:.6g}, numerically {num_b:.6g}): db = mean(p - y), "
-                    f"the average error (b's input is 1 for every example).")
+        raise _Fail(
+            f"db differs from the numerical gradient ({db:.6g}, numerically {num_b:.6g}): db = mean(p - y), "
+            f"the average error (b's input is 1 for every example)."
+        )
 
     def square_transposed():
         """With N == D, X @ (p - y) runs without an error but is the wrong product."""
@@ -124,8 +149,10 @@ def check_loss_and_grad(loss_and_grad) -> CheckResult:
         _, dw, _ = call(ws, bs, Xs, ys)
         ref = Xs.T @ (ps - ys) / 5
         if np.allclose(np.asarray(dw, dtype=np.float64), Xs @ (ps - ys) / 5, rtol=1e-5):
-            raise _Fail("dw is X @ (p - y) / N, which runs only because this X is square: it must be X.T @ (p - y) / N, "
-                        "X's transpose, so that each pixel's column of X meets the errors.")
+            raise _Fail(
+                "dw is X @ (p - y) / N, which runs only because this X is square: it must be X.T @ (p - y) / N, "
+                "X's transpose, so that each pixel's column of X meets the errors."
+            )
         if not np.allclose(np.asarray(dw, dtype=np.float64), ref, rtol=1e-5):
             raise _Fail("dw is wrong on a batch of 5 examples with 5 pixels; it must be X.T @ (p - y) / N.")
 
@@ -136,8 +163,9 @@ def check_loss_and_grad(loss_and_grad) -> CheckResult:
         ws = np.array([50.0, -50.0])
         for dtype in (np.float64, np.float32):
             try:
-                loss, dw, db = _triple(_yours(loss_and_grad, ws.astype(dtype), dtype(0.0), Xs.astype(dtype),
-                                              ys.astype(dtype)))
+                loss, dw, db = _triple(
+                    _yours(loss_and_grad, ws.astype(dtype), dtype(0.0), Xs.astype(dtype), ys.astype(dtype))
+                )
                 loss = _number(loss, "the loss must be one number, the mean over the examples")
             except RuntimeWarning as warning:
                 if "overflow" in str(warning):
@@ -146,25 +174,36 @@ def check_loss_and_grad(loss_and_grad) -> CheckResult:
             if not np.isfinite(loss):
                 raise _Fail(_clip_hint(dtype))
             if not (np.all(np.isfinite(np.asarray(dw, dtype=np.float64))) and np.isfinite(float(db))):
-                raise _Fail("your gradient is not finite when some p are exactly 0 or 1: compute it from p - y, "
-                            "with p itself (not the clipped p in a division).")
+                raise _Fail(
+                    "your gradient is not finite when some p are exactly 0 or 1: compute it from p - y, "
+                    "with p itself (not the clipped p in a division)."
+                )
 
-    return _run("loss_and_grad", [("the loss on a batch of 7 examples", loss_value),
-                                  ("the shapes of dw and db", shapes),
-                                  ("dw and db against a numerical gradient (float64)", gradient),
-                                  ("a square X (N = D = 5)", square_transposed),
-                                  ("p of exactly 0 and 1, in float64 and float32", saturated)],
-                hint_on_error="check the shapes: X is (N, D), w is (D,), p and y are (N,); dw = X.T @ (p - y) / N has "
-                              "w's shape (X @ (p - y) works only when N == D).")
+    return _run(
+        "loss_and_grad",
+        [
+            ("the loss on a batch of 7 examples", loss_value),
+            ("the shapes of dw and db", shapes),
+            ("dw and db against a numerical gradient (float64)", gradient),
+            ("a square X (N = D = 5)", square_transposed),
+            ("p of exactly 0 and 1, in float64 and float32", saturated),
+        ],
+        hint_on_error="check the shapes: X is (N, D), w is (D,), p and y are (N,); dw = X.T @ (p - y) / N has "
+        "w's shape (X @ (p - y) works only when N == D).",
+    )
 
 
 def _clip_hint(dtype) -> str:
     if dtype == np.float32:
-        return ("in float32 your loss is inf or nan when p is exactly 1: 1 - 1e-12 rounds to 1.0 in float32 (its "
-                "spacing near 1 is 6e-8), so clipping to 1 - 1e-12 leaves p at 1 and log(1 - p) = log(0). Clip to "
-                "[1e-7, 1 - 1e-7] instead.")
-    return ("your loss is inf or nan when a prediction is exactly 0 or 1 (log(0) = -inf, and 0 * log(0) = nan): "
-            "clip p to [1e-7, 1 - 1e-7] before taking the logs (the gradient keeps the unclipped p).")
+        return (
+            "in float32 your loss is inf or nan when p is exactly 1: 1 - 1e-12 rounds to 1.0 in float32 (its "
+            "spacing near 1 is 6e-8), so clipping to 1 - 1e-12 leaves p at 1 and log(1 - p) = log(0). Clip to "
+            "[1e-7, 1 - 1e-7] instead."
+        )
+    return (
+        "your loss is inf or nan when a prediction is exactly 0 or 1 (log(0) = -inf, and 0 * log(0) = nan): "
+        "clip p to [1e-7, 1 - 1e-7] before taking the logs (the gradient keeps the unclipped p)."
+    )
 
 
 def check_gd_step(gd_step) -> CheckResult:
@@ -176,8 +215,10 @@ def check_gd_step(gd_step) -> CheckResult:
     def call(w_, b_, dw_, db_, lr_):
         out = _yours(gd_step, w_, b_, dw_, db_, lr_)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise _Fail("gd_step must return the new pair (w, b); yours returned "
-                        + ("None: did you forget the return?" if out is None else f"a {type(out).__name__}."))
+            raise _Fail(
+                "gd_step must return the new pair (w, b); yours returned "
+                + ("None: did you forget the return?" if out is None else f"a {type(out).__name__}.")
+            )
         return out
 
     def values():
@@ -187,8 +228,9 @@ def check_gd_step(gd_step) -> CheckResult:
             raise _Fail(f"the new w has shape {new_w.shape}; it must keep w's shape {w.shape}.")
         close = lambda a, r: np.allclose(a, r, rtol=1e-10, atol=1e-12)
         if close(new_w, w + lr * dw):
-            raise _Fail("your step goes uphill: the gradient points to where the loss grows, so subtract it, "
-                        "w - lr * dw.")
+            raise _Fail(
+                "your step goes uphill: the gradient points to where the loss grows, so subtract it, w - lr * dw."
+            )
         if close(new_w, w - dw):
             raise _Fail("your step forgets the learning rate: w - lr * dw, not w - dw.")
         if close(new_w, w - lr * lr * dw):
@@ -207,9 +249,11 @@ def check_gd_step(gd_step) -> CheckResult:
         w_in, dw_in = w.copy(), dw.copy()
         new_w, _ = call(w_in, b, dw_in, db, lr)
         if not np.array_equal(w_in, w) or new_w is w_in:
-            raise _Fail("your gd_step changed the caller's w in place (w -= lr * dw, or w[...] = ...): return a new "
-                        "array, w - lr * dw, and leave the inputs as they were (the training loop keeps the old w "
-                        "where it needs it).")
+            raise _Fail(
+                "your gd_step changed the caller's w in place (w -= lr * dw, or w[...] = ...): return a new "
+                "array, w - lr * dw, and leave the inputs as they were (the training loop keeps the old w "
+                "where it needs it)."
+            )
         if not np.array_equal(dw_in, dw):
             raise _Fail("your gd_step changed dw in place (dw *= lr?): compute lr * dw as a new array.")
 
@@ -218,5 +262,11 @@ def check_gd_step(gd_step) -> CheckResult:
         if not np.allclose(np.asarray(new_w, dtype=np.float64), w - 0.5 * dw, rtol=1e-10):
             raise _Fail("with lr = 0.5 the new w is not w - 0.5 * dw: use the lr passed in, not a fixed number.")
 
-    return _run("gd_step", [("one step, w and b", values), ("the inputs are not modified", inputs_unchanged),
-                            ("another learning rate", lr_used)])
+    return _run(
+        "gd_step",
+        [
+            ("one step, w and b", values),
+            ("the inputs are not modified", inputs_unchanged),
+            ("another learning rate", lr_used),
+        ],
+    )

@@ -6,6 +6,7 @@ layer's own ``input_shape`` (a tuple) or ``n_in`` (an int, or a tuple for a laye
 (a layer such as ReLU takes any width).
 It never reshapes anything itself, so an error in a forward or backward pass is the learner's.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,8 @@ import numpy as np
 from ..gradcheck import _frozen, numerical_gradient
 from ._core import CheckResult, _close, _Fail, _grad_hint, _number, _pair, _Raised, _rel, _run, _yours
 
-BATCH = 4          # examples per input batch
-ANY_WIDTH = 6      # features for a layer that takes any width
+BATCH = 4  # examples per input batch
+ANY_WIDTH = 6  # features for a layer that takes any width
 
 
 def _example_shape(layer, input_shape) -> tuple:
@@ -25,15 +26,18 @@ def _example_shape(layer, input_shape) -> tuple:
         shape = shape if isinstance(shape, tuple) else getattr(layer, "n_in", None)
     if shape is None:
         if getattr(layer, "params", None):
-            raise _Fail("the check needs your layer's input size: set self.n_in in __init__ (an int, or the "
-                        "shape of one example, such as (1, 28, 28)), or pass input_shape=... to check_layer.")
+            raise _Fail(
+                "the check needs your layer's input size: set self.n_in in __init__ (an int, or the "
+                "shape of one example, such as (1, 28, 28)), or pass input_shape=... to check_layer."
+            )
         return (ANY_WIDTH,)
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) and shape > 0:
         return (int(shape),)
     if isinstance(shape, tuple) and shape and all(isinstance(n, (int, np.integer)) and n > 0 for n in shape):
         return tuple(int(n) for n in shape)
-    raise _Fail(f"n_in (or input_shape) must be a positive int or a tuple of them, the shape of one example; "
-                f"got {shape!r}.")
+    raise _Fail(
+        f"n_in (or input_shape) must be a positive int or a tuple of them, the shape of one example; got {shape!r}."
+    )
 
 
 def _is_matrix_layer(layer) -> bool:
@@ -62,7 +66,7 @@ def check_layer(layer_class, *args, input_shape=None, **kwargs) -> CheckResult:
 
     def inputs(layer):
         X = rng.normal(size=(BATCH, *_example_shape(layer, input_shape)))
-        X[np.abs(X) < 0.05] = 0.1          # away from ReLU's kink at 0
+        X[np.abs(X) < 0.05] = 0.1  # away from ReLU's kink at 0
         return X
 
     def frozen(layer):
@@ -93,8 +97,10 @@ def check_layer(layer_class, *args, input_shape=None, **kwargs) -> CheckResult:
 
         ref = numerical_gradient(f, X)
         if np.shape(dX) != X.shape:
-            raise _Fail(f"dX has shape {np.shape(dX)} but X has {X.shape}: dX has the shape of the layer's input"
-                        + (", dX = dout @ W.T." if _is_matrix_layer(layer) else "."))
+            raise _Fail(
+                f"dX has shape {np.shape(dX)} but X has {X.shape}: dX has the shape of the layer's input"
+                + (", dX = dout @ W.T." if _is_matrix_layer(layer) else ".")
+            )
         if _rel(dX, ref) > 1e-5:
             raise _Fail(_dX_hint(layer, dX, ref, dout))
         grads = getattr(layer, "grads", {})
@@ -117,16 +123,29 @@ def check_layer(layer_class, *args, input_shape=None, **kwargs) -> CheckResult:
         dZ = loss_grad()[1]
         ref = numerical_gradient(lambda: _number(loss_grad()[0], "loss_grad must return the loss as one number"), Z)
         if _rel(dZ, ref) > 1e-5:
-            raise _Fail(_grad_hint("Z", dZ, ref) if np.shape(dZ) != Z.shape else
-                        "dZ differs from the numerical gradient of the loss: for softmax with cross-entropy (the "
-                        "mean over the rows) it is (P - Y) / N.")
+            raise _Fail(
+                _grad_hint("Z", dZ, ref)
+                if np.shape(dZ) != Z.shape
+                else "dZ differs from the numerical gradient of the loss: for softmax with cross-entropy (the "
+                "mean over the rows) it is (P - Y) / N."
+            )
 
     name = getattr(layer_class, "__name__", "layer")
     if getattr(layer_class, "is_loss", False):
-        return _run(name, [("forward returns (out, cache)", forward_shape),
-                           ("loss_grad's dZ against a numerical gradient of the loss", loss_gradient)])
-    return _run(name, [("forward returns (out, cache)", forward_shape),
-                       ("dX and every parameter's gradient against a numerical gradient", gradients)])
+        return _run(
+            name,
+            [
+                ("forward returns (out, cache)", forward_shape),
+                ("loss_grad's dZ against a numerical gradient of the loss", loss_gradient),
+            ],
+        )
+    return _run(
+        name,
+        [
+            ("forward returns (out, cache)", forward_shape),
+            ("dX and every parameter's gradient against a numerical gradient", gradients),
+        ],
+    )
 
 
 def _backward(layer, dout, cache):
@@ -135,26 +154,35 @@ def _backward(layer, dout, cache):
         return _yours(lambda: layer.backward(dout, cache))
     except _Raised as raised:
         error = raised.error
-        if isinstance(error, ValueError) and _is_matrix_layer(layer) and ("mismatch" in str(error)
-                                                                         or "not aligned" in str(error)):
-            raise _Fail(f"backward raised ValueError: {error}. dX = dout @ W.T has shape (N, n_in): check "
-                        f"for W where W.T belongs (and for X where X.T belongs in dW = X.T @ dout).") from None
+        if (
+            isinstance(error, ValueError)
+            and _is_matrix_layer(layer)
+            and ("mismatch" in str(error) or "not aligned" in str(error))
+        ):
+            raise _Fail(
+                f"backward raised ValueError: {error}. dX = dout @ W.T has shape (N, n_in): check "
+                f"for W where W.T belongs (and for X where X.T belongs in dW = X.T @ dout)."
+            ) from None
         raise
 
 
 def _dX_hint(layer, dX, ref, dout) -> str:
     """The hint for a dX of the right shape that differs from the numerical gradient."""
     if "relu" in type(layer).__name__.lower():
-        return ("dX differs from the numerical gradient: the gradient passes where the input Z > 0 "
-                "(keep Z, or A, in the cache) and is 0 elsewhere.")
+        return (
+            "dX differs from the numerical gradient: the gradient passes where the input Z > 0 "
+            "(keep Z, or A, in the cache) and is 0 elsewhere."
+        )
     if _is_matrix_layer(layer):
         W = layer.params["W"]
         if W.shape[0] == W.shape[1] and dout.ndim == 2 and dout.shape[1] == W.shape[0] and _close(dX, dout @ W):
             return "dX = dout @ W.T: you used W where its transpose belongs."
         return _grad_hint("X", dX, ref)
-    return (f"dX differs from the numerical gradient (relative error {_rel(dX, ref):.1e}; a correct one is below "
-            f"1e-6): backward must return how sum(out * dout) changes with each entry of X. Work out one entry "
-            f"by hand on a tiny input, and check that the cache holds what forward saw.")
+    return (
+        f"dX differs from the numerical gradient (relative error {_rel(dX, ref):.1e}; a correct one is below "
+        f"1e-6): backward must return how sum(out * dout) changes with each entry of X. Work out one entry "
+        f"by hand on a tiny input, and check that the cache holds what forward saw."
+    )
 
 
 def _param_hint(layer, k, grad, num) -> str:
@@ -163,5 +191,7 @@ def _param_hint(layer, k, grad, num) -> str:
         return _grad_hint(k, grad, num)
     if k == "b" and _is_matrix_layer(layer):
         return f"d{k} differs from the numerical gradient: db is dout summed over the rows (axis=0)."
-    return (f"d{k} differs from the numerical gradient (relative error {_rel(grad, num):.1e}): {k} touches every "
-            f"example, so its gradient sums the contributions of all of them.")
+    return (
+        f"d{k} differs from the numerical gradient (relative error {_rel(grad, num):.1e}): {k} touches every "
+        f"example, so its gradient sums the contributions of all of them."
+    )

@@ -8,6 +8,7 @@ rows together; a new order from ``rng`` every epoch; ``model.params`` changed in
 the returned loss the epoch's mean, each batch's loss weighted by its number of rows; and batch_size >= N one
 full-batch step.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -16,9 +17,9 @@ import numpy as np
 
 from ._core import CheckResult, _close, _Fail, _run, _theirs
 
-N, SIZE, LR = 10, 4, 0.5                        # 10 rows in batches of 4: batches of 4, 4 and 2 rows
-X = np.column_stack([np.arange(N) / 8, np.random.default_rng(9).normal(size=(N, 3))])   # column 0 names the row
-Y = np.eye(N)                                                                         # and so does its class
+N, SIZE, LR = 10, 4, 0.5  # 10 rows in batches of 4: batches of 4, 4 and 2 rows
+X = np.column_stack([np.arange(N) / 8, np.random.default_rng(9).normal(size=(N, 3))])  # column 0 names the row
+Y = np.eye(N)  # and so does its class
 
 
 def _row_ids(Xb) -> list:
@@ -27,17 +28,20 @@ def _row_ids(Xb) -> list:
 
 
 def _model():
-    from ..networks import mlp      # here, not at the top: nnlib imports the checks before its networks
+    from ..networks import mlp  # here, not at the top: nnlib imports the checks before its networks
+
     return mlp([4, 3, N], rng=0, dtype=np.float64)
 
 
 def _sgd():
     from ..optim import SGD
+
     return SGD(LR)
 
 
 class Call(NamedTuple):
     """One call of ``model.loss_and_grads``: the rows of the batch, its loss and gradients, X and Y rows matched."""
+
     rows: list
     loss: float
     grads: dict
@@ -46,6 +50,7 @@ class Call(NamedTuple):
 
 class Step(NamedTuple):
     """One call of ``optimizer.step``: whether it got the model's own arrays, its gradients, the calls before it."""
+
     live: bool
     grads: dict
     calls: int
@@ -92,22 +97,32 @@ def _one_step_per_batch(train_epoch):
     w = _epoch(train_epoch)
     n, sizes = len(w.steps), [len(call.rows) for call in w.calls]
     if n == 0:
-        raise _Fail("optimizer.step was never called: after each batch's loss_and_grads, call "
-                    "optimizer.step(model.params, grads), which updates the parameters in place.")
+        raise _Fail(
+            "optimizer.step was never called: after each batch's loss_and_grads, call "
+            "optimizer.step(model.params, grads), which updates the parameters in place."
+        )
     if n == 2 and sorted(sizes) == [4, 4]:
-        raise _Fail("2 steps for 10 rows in batches of 4: the last, smaller batch (2 rows) was dropped. Take "
-                    "a step on every batch that minibatches yields: 4, 4 and then 2 rows.")
+        raise _Fail(
+            "2 steps for 10 rows in batches of 4: the last, smaller batch (2 rows) was dropped. Take "
+            "a step on every batch that minibatches yields: 4, 4 and then 2 rows."
+        )
     if n == 1 and len(w.calls) > 1:
-        raise _Fail(f"one step for {len(w.calls)} batches: call optimizer.step inside the loop, once per "
-                    f"batch, not once after it.")
+        raise _Fail(
+            f"one step for {len(w.calls)} batches: call optimizer.step inside the loop, once per "
+            f"batch, not once after it."
+        )
     if sizes == [N]:
         raise _Fail(f"one batch of all {N} rows: pass batch_size (here 4) on to minibatches.")
     if len(w.calls) != n:
-        raise _Fail(f"model.loss_and_grads was called {len(w.calls)} times and optimizer.step {n} times: "
-                    f"one of each per batch (the loss comes with the gradients).")
+        raise _Fail(
+            f"model.loss_and_grads was called {len(w.calls)} times and optimizer.step {n} times: "
+            f"one of each per batch (the loss comes with the gradients)."
+        )
     if n != 3 or sorted(sizes) != [2, 4, 4]:
-        raise _Fail(f"10 rows in batches of 4 take ceil(10 / 4) = 3 steps, on batches of 4, 4 and 2 rows; "
-                    f"yours took {n} steps, on batches of {sizes} rows.")
+        raise _Fail(
+            f"10 rows in batches of 4 take ceil(10 / 4) = 3 steps, on batches of 4, 4 and 2 rows; "
+            f"yours took {n} steps, on batches of {sizes} rows."
+        )
 
 
 def _every_row_once(train_epoch):
@@ -117,23 +132,31 @@ def _every_row_once(train_epoch):
         missing = sorted(set(range(N)) - set(seen))
         repeated = sorted({r for r in seen if seen.count(r) > 1})
         if missing and repeated:
-            raise _Fail(f"rows {repeated} were used more than once and rows {missing} never: take every batch "
-                        f"of the epoch from one call of minibatches(X, Y, batch_size, rng), which uses one "
-                        f"permutation of the rows.")
+            raise _Fail(
+                f"rows {repeated} were used more than once and rows {missing} never: take every batch "
+                f"of the epoch from one call of minibatches(X, Y, batch_size, rng), which uses one "
+                f"permutation of the rows."
+            )
         if missing:
             raise _Fail(f"rows {missing} were never used in the epoch: loop over all the batches.")
-        raise _Fail(f"rows {repeated} were used more than once in one epoch: one pass over the batches of "
-                    f"one minibatches(...) call is one epoch.")
+        raise _Fail(
+            f"rows {repeated} were used more than once in one epoch: one pass over the batches of "
+            f"one minibatches(...) call is one epoch."
+        )
     if not all(call.paired for call in w.calls):
-        raise _Fail("the rows of Xb and Yb no longer match: take both from the same batch, "
-                    "for Xb, Yb in minibatches(X, Y, batch_size, rng).")
+        raise _Fail(
+            "the rows of Xb and Yb no longer match: take both from the same batch, "
+            "for Xb, Yb in minibatches(X, Y, batch_size, rng)."
+        )
 
 
 def _shuffled(train_epoch):
     order = _epoch(train_epoch).rows()
     if order == sorted(order):
-        raise _Fail("the rows come in their original order: let minibatches shuffle them, with the rng "
-                    "you are given, at every epoch.")
+        raise _Fail(
+            "the rows come in their original order: let minibatches shuffle them, with the rng "
+            "you are given, at every epoch."
+        )
     if order == _epoch(train_epoch, seed=1).rows():
         raise _Fail("two different rngs gave the same order: pass the rng you are given to minibatches.")
     w, rng = _Watched(), np.random.default_rng(0)
@@ -141,9 +164,11 @@ def _shuffled(train_epoch):
     first = w.rows()
     train_epoch(w.model, X, Y, w, SIZE, rng)
     if w.rows()[N:] == first:
-        raise _Fail("two epochs with the same rng saw the rows in the same order: pass that rng itself to "
-                    "minibatches, so that each epoch draws a new permutation (a fixed seed such as "
-                    "np.random.default_rng(0) inside train_epoch repeats the order).")
+        raise _Fail(
+            "two epochs with the same rng saw the rows in the same order: pass that rng itself to "
+            "minibatches, so that each epoch draws a new permutation (a fixed seed such as "
+            "np.random.default_rng(0) inside train_epoch repeats the order)."
+        )
 
 
 def _replayed(calls) -> dict:
@@ -158,17 +183,23 @@ def _replayed(calls) -> dict:
 def _in_place(train_epoch):
     w = _epoch(train_epoch)
     if not all(step.live for step in w.steps):
-        raise _Fail("optimizer.step got other arrays than the model's: pass model.params itself, whose "
-                    "arrays the step changes in place (a copy would leave the model as it was).")
+        raise _Fail(
+            "optimizer.step got other arrays than the model's: pass model.params itself, whose "
+            "arrays the step changes in place (a copy would leave the model as it was)."
+        )
     for step in w.steps:
         last = w.calls[step.calls - 1].grads if step.calls else {}
         if set(step.grads) != set(last) or not all(_close(step.grads[k], last[k], rtol=1e-12, atol=0) for k in last):
-            raise _Fail("optimizer.step must get the gradients that model.loss_and_grads has just returned "
-                        "for this batch, unchanged.")
+            raise _Fail(
+                "optimizer.step must get the gradients that model.loss_and_grads has just returned "
+                "for this batch, unchanged."
+            )
     for k, p in _replayed(w.calls).items():
         if not _close(w.model.params[k], p, rtol=1e-9, atol=1e-12):
-            raise _Fail(f"after the epoch {k} differs from the same batches stepped one after the other: "
-                        f"call loss_and_grads on the current parameters, then step, batch after batch.")
+            raise _Fail(
+                f"after the epoch {k} differs from the same batches stepped one after the other: "
+                f"call loss_and_grads on the current parameters, then step, batch after batch."
+            )
 
 
 def _as_loss(got) -> float:
@@ -178,29 +209,39 @@ def _as_loss(got) -> float:
     try:
         return float(got)
     except (TypeError, ValueError):
-        raise _Fail(f"return one number, the epoch's mean loss; yours is {type(got).__name__} "
-                    f"{np.shape(got)}.") from None
+        raise _Fail(
+            f"return one number, the epoch's mean loss; yours is {type(got).__name__} {np.shape(got)}."
+        ) from None
 
 
 def _loss_hint(got, losses, sizes) -> str:
     """What the learner's epoch loss ``got`` is, if it is a usual wrong mean of the batch ``losses``."""
+
     def near(value):
         return np.isclose(got, value, rtol=1e-9, atol=0)
 
     if near(losses.mean()):
-        return (f"you returned the plain mean of the {len(losses)} batch losses, so the last batch, with only "
-                f"{sizes[-1]} rows, counts as much as one of {SIZE}. Weight each batch's loss by its number of rows: "
-                f"the sum of loss * len(Xb), divided by N.")
+        return (
+            f"you returned the plain mean of the {len(losses)} batch losses, so the last batch, with only "
+            f"{sizes[-1]} rows, counts as much as one of {SIZE}. Weight each batch's loss by its number of rows: "
+            f"the sum of loss * len(Xb), divided by N."
+        )
     if near(losses @ sizes):
         return f"divide the sum of loss * len(Xb) by N (the {N} examples), to get a mean per example."
     if near(losses.sum()):
-        return ("you summed the batch losses, each already a mean over its batch: weight each by its number of "
-                "rows and divide by N.")
+        return (
+            "you summed the batch losses, each already a mean over its batch: weight each by its number of "
+            "rows and divide by N."
+        )
     if near(losses[-1]):
-        return ("you returned the last batch's loss: return the mean over the whole epoch, each batch's loss "
-                "weighted by its number of rows.")
-    return (f"expected {float(losses @ sizes) / N:.6f} (the batch losses weighted by their rows, divided by N = {N}); "
-            f"got {got:.6f}. Add up loss * len(Xb) with the loss loss_and_grads returned for each batch.")
+        return (
+            "you returned the last batch's loss: return the mean over the whole epoch, each batch's loss "
+            "weighted by its number of rows."
+        )
+    return (
+        f"expected {float(losses @ sizes) / N:.6f} (the batch losses weighted by their rows, divided by N = {N}); "
+        f"got {got:.6f}. Add up loss * len(Xb) with the loss loss_and_grads returned for each batch."
+    )
 
 
 def _weighted_loss(train_epoch):
@@ -219,23 +260,31 @@ def _full_batch(train_epoch):
     for batch_size in (N, N + 6):
         w = _epoch(train_epoch, batch_size)
         if len(w.steps) != 1:
-            raise _Fail(f"with batch_size={batch_size} >= N = {N} the whole set is one batch: one epoch is "
-                        f"one step; yours took {len(w.steps)}.")
+            raise _Fail(
+                f"with batch_size={batch_size} >= N = {N} the whole set is one batch: one epoch is "
+                f"one step; yours took {len(w.steps)}."
+            )
         for k, p in ref.params.items():
             if not _close(w.model.params[k], p, rtol=1e-9, atol=1e-12):
-                raise _Fail(f"with batch_size={batch_size} >= N one epoch is one full-batch gradient step, "
-                            f"but your {k} differs from it.")
+                raise _Fail(
+                    f"with batch_size={batch_size} >= N one epoch is one full-batch gradient step, "
+                    f"but your {k} differs from it."
+                )
         if w.loss is None or not np.isclose(float(w.loss), loss, rtol=1e-9, atol=0):
-            raise _Fail(f"with batch_size={batch_size} >= N the epoch's loss is the full-batch loss "
-                        f"{loss:.6f}; yours is {w.loss}.")
+            raise _Fail(
+                f"with batch_size={batch_size} >= N the epoch's loss is the full-batch loss "
+                f"{loss:.6f}; yours is {w.loss}."
+            )
 
 
-CASES = [("one step per batch: 10 rows in batches of 4 are 3 steps", _one_step_per_batch),
-         ("every row once per epoch, X and Y rows together", _every_row_once),
-         ("shuffled with the given rng, a new order every epoch", _shuffled),
-         ("model.params changed in place by optimizer.step", _in_place),
-         ("the epoch's loss, batch losses weighted by their sizes", _weighted_loss),
-         ("batch_size >= N is one full-batch step", _full_batch)]
+CASES = [
+    ("one step per batch: 10 rows in batches of 4 are 3 steps", _one_step_per_batch),
+    ("every row once per epoch, X and Y rows together", _every_row_once),
+    ("shuffled with the given rng, a new order every epoch", _shuffled),
+    ("model.params changed in place by optimizer.step", _in_place),
+    ("the epoch's loss, batch losses weighted by their sizes", _weighted_loss),
+    ("batch_size >= N is one full-batch step", _full_batch),
+]
 
 
 def check_train_epoch(train_epoch) -> CheckResult:
@@ -247,6 +296,9 @@ def check_train_epoch(train_epoch) -> CheckResult:
     rows. The module's docstring says how the learner's loop is watched.
     """
     train_epoch = _theirs(train_epoch)
-    return _run("train_epoch", [(what, lambda case=case: case(train_epoch)) for what, case in CASES],
-                hint_on_error="call model.loss_and_grads(Xb, Yb) and optimizer.step(model.params, grads) for each "
-                              "batch of minibatches(X, Y, batch_size, rng); run your loop on a small X yourself.")
+    return _run(
+        "train_epoch",
+        [(what, lambda case=case: case(train_epoch)) for what, case in CASES],
+        hint_on_error="call model.loss_and_grads(Xb, Yb) and optimizer.step(model.params, grads) for each "
+        "batch of minibatches(X, Y, batch_size, rng); run your loop on a small X yourself.",
+    )
