@@ -50,6 +50,12 @@ def test_every_piece_and_its_check_get_stable_unique_ids_and_points():
         ("03-softmax-check", 1),
         ("03-cross_entropy", None),
         ("03-cross_entropy-check", 1),
+        ("03-saturation_point", None),  # the exercises' answers, checked by check_exercise
+        ("03-saturation_point-check", 1),
+        ("03-shift_and_scale", None),
+        ("03-shift_and_scale-check", 1),
+        ("03-flipped_rel_error", None),
+        ("03-flipped_rel_error-check", 1),
     ]
     for i, cell in enumerate(nb.cells):
         if "nbgrader" in cell.metadata:
@@ -97,7 +103,7 @@ def test_stamping_a_file_changes_only_the_nbgrader_metadata_and_check_mode_repor
     after = path.read_text(encoding="utf-8")
     assert nbgrader_meta.main(["--check", str(path)]) == 0
     old, new = nbformat.reads(before, as_version=4), nbformat.reads(after, as_version=4)
-    assert sum("nbgrader" in c.metadata for c in new.cells) == 6
+    assert sum("nbgrader" in c.metadata for c in new.cells) == 12
     for cell in new.cells:
         cell.metadata.pop("nbgrader", None)
     assert new == old  # sources, outputs, ids, other metadata
@@ -180,7 +186,7 @@ def graded(tmp_path_factory):
 
 
 def test_the_solved_notebook_gets_every_point(graded):
-    assert len(graded["checks"]) == 3
+    assert len(graded["checks"]) == 6  # three pieces, three exercises
     for grade_id, points in graded["checks"].items():
         assert graded["scores"]["solved", grade_id] == (points, points), grade_id
 
@@ -196,7 +202,7 @@ def test_the_released_notebook_is_the_student_copy(graded):
     release = graded["release"]
     assert [(c.cell_type, c.source) for c in release.cells] == [(c.cell_type, c.source) for c in student.cells]
     pieces = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
-    assert len(pieces) == 3 and all(make_student.STUB[1] in c.source for c in pieces)
+    assert len(pieces) == 6 and all(make_student.STUB[1] in c.source for c in pieces)
     answers = [
         c.metadata["nbgrader"]["grade_id"]
         for c in release.cells
