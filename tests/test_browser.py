@@ -147,7 +147,7 @@ def _wait_for_prediction(page, k):
     )
 
 
-def test_notebook_09_widgets_render_in_jupyterlab(lab):
+def test_notebook_10_widgets_render_in_jupyterlab(lab):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
     base, token, tmp_path = lab
     with sync_api.sync_playwright() as p:
@@ -203,7 +203,7 @@ def test_notebook_09_widgets_render_in_jupyterlab(lab):
             label = widgets.get_by_text("prediction:")
             label.wait_for(timeout=30_000)
             _wait_for_prediction(page, 7)
-            page.get_by_text("what it looks at").wait_for(timeout=10_000)
+            widgets.get_by_text("what it looks at", exact=True).wait_for(timeout=10_000)
             page.screenshot(path=str(tmp_path / "digit_pad.png"), full_page=False)
             # The pad's clear button empties the canvas and the prediction.
             page.get_by_role("button", name="clear").click()

@@ -359,6 +359,7 @@ def test_batches_error_is_reported(capsys):
         (lambda P, Y: (Y - P) / len(P), "Y - P instead of P - Y"),  # the second bug
         (lambda P, Y: Y - P, "both bugs"),
         (lambda P, Y: (P - Y) / len(P) ** 2, "divided by N twice"),
+        (lambda P, Y: P - Y / len(P), "/ binds before -"),
         (lambda P, Y: (P - Y) / P.size, "Y.size or P.size"),
         (lambda P, Y: (P - Y) / P.shape[1], "the number of classes"),
         (lambda P, Y: (P - Y) / 64, "not a fixed batch size"),

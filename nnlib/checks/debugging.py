@@ -175,7 +175,7 @@ def check_fix_targets(to_targets) -> CheckResult:
             raise _Fail(
                 f"your targets have shape {Y.shape}: the label numbers themselves, the bug of the broken run. "
                 f"P is (N, 10), so Y must be too: one row per example with a 1 in the label's column "
-                f"(nnlib.one_hot(y), or np.eye(10, dtype=np.float32)[y])."
+                f"(nnlib.one_hot(y), as notebook 02 built it)."
             )
         if Y.shape == want[::-1]:
             raise _Fail(
@@ -192,7 +192,8 @@ def check_fix_targets(to_targets) -> CheckResult:
             raise _Fail("your 1s are in column 9 - label: row i needs its 1 in column y[i] (np.eye(10)[y]).")
         raise _Fail(
             "each row must hold one 1, in the column of its label, and 0 elsewhere: "
-            "Y = np.eye(10, dtype=np.float32)[y]. Print to_targets(np.array([3, 0])) and look."
+            "start from np.zeros((len(y), 10), dtype=np.float32) and set Y[np.arange(len(y)), y] = 1. Print "
+            "to_targets(np.array([3, 0])) and look."
         )
 
     def ten_columns():
@@ -213,7 +214,8 @@ def check_fix_targets(to_targets) -> CheckResult:
         if Y.dtype != np.float32:
             raise _Fail(
                 f"your targets are {Y.dtype}; make them float32 like the network, or P - Y turns into "
-                f"{np.result_type(np.float32, Y.dtype)}: np.eye(10, dtype=np.float32)[y]."
+                f"{np.result_type(np.float32, Y.dtype)}: start from np.zeros((len(y), 10), dtype=np.float32), or add "
+                f".astype(np.float32)."
             )
 
     return _run(
@@ -604,7 +606,7 @@ def check_fix_output_grad(output_grad) -> CheckResult:
         return Z, P, Y, np.asarray(dZ, np.float64)
 
     def gradient(N=5, C=4):
-        Z, _, Y, dZ = run(N, C)
+        Z, P, Y, dZ = run(N, C)
         ref = numerical(Z, Y)
         if np.allclose(dZ, ref, rtol=1e-5, atol=1e-8):
             return
@@ -643,9 +645,12 @@ def check_fix_output_grad(output_grad) -> CheckResult:
                 f"your dZ is (P - Y) / 64 for a batch of {N}: divide by this batch's size, len(P), not a fixed "
                 f"batch size (the last batch of an epoch is smaller)."
             )
+        if np.allclose(dZ, P - Y / N, rtol=1e-5, atol=1e-8):
+            raise _Fail("your dZ is P - Y / N: / binds before -, so you divided only Y by N. Put P - Y in parentheses.")
         raise _Fail(
             f"dZ differs from the numerical gradient of the mean cross-entropy (relative error "
-            f"{np.abs(dZ - ref).max() / max(np.abs(ref).max(), 1e-12):.1e}): dZ = (P - Y) / len(P)."
+            f"{np.abs(dZ - ref).max() / max(np.abs(ref).max(), 1e-12):.1e}): the gradient with respect to the "
+            f"logits is P - Y, divided by the number of examples, because the loss is a mean."
         )
 
     def other_sizes():
@@ -715,21 +720,22 @@ def check_fix_dead_units(dead_units) -> CheckResult:
         if np.array_equal(np.asarray(got, np.float64), (A == 0).mean(axis=0)):
             raise _Fail(
                 "you returned the fraction of examples on which each unit is 0: a unit is dead only when it is "
-                "0 on EVERY example, (A == 0).all(axis=0), a boolean per unit."
+                "0 on EVERY example: compare with 0, then ask whether all rows agree, column by column (axis=0); "
+                "one boolean per unit."
             )
         if np.array_equal(got, (A == 0).any(axis=0)):
             raise _Fail(
                 "your units count as dead when they are 0 on ANY example; a living ReLU unit is 0 on about "
-                "half of them. Dead means 0 on every example: (A == 0).all(axis=0)."
+                "half of them. Dead means 0 on every example: all, not any."
             )
         if not got.any():
             raise _Fail(
                 "no unit came out dead, but units 1 and 3 are 0 on every example. ReLU outputs are never "
-                "negative, so test A == 0 (not A < 0): (A == 0).all(axis=0)."
+                "negative, so test A == 0 (not A < 0), on every example of a column."
             )
         if got.dtype != bool and np.array_equal(got.astype(bool), want):
             raise _Fail(
-                f"the right units, but as {got.dtype}: return booleans, (A == 0).all(axis=0), so that "
+                f"the right units, but as {got.dtype}: return booleans (a comparison gives them), so that "
                 f"dead.mean() is the fraction and A[:, ~dead] the living units."
             )
         raise _Fail(f"for this A the dead units are {want.tolist()}; yours gave {got.tolist()}.")
@@ -804,7 +810,7 @@ def check_fix_best_lr(best_lr) -> CheckResult:
                 "for rates whose accuracies over three seeds are 0.5: [0.95, 0.96, 0.70] and 0.1: [0.86, 0.85, "
                 "0.87] you chose 0.5: by the mean (0.87 against 0.86) or by the best seed. A rate that "
                 "fails on one seed in three is not a fix: choose by the LOWEST accuracy over the seeds, "
-                "max(sweep_acc, key=lambda lr: min(sweep_acc[lr]))."
+                "for each rate take its lowest accuracy over the seeds, then return the rate whose lowest is highest."
             )
         raise _Fail(f"for {sweep} you chose {out}; the rate whose lowest accuracy is highest is 0.1.")
 
