@@ -134,3 +134,27 @@ def test_the_readmes_first_screen_holds_what_the_course_is_how_to_start_and_ever
         assert needed in first_screen, needed
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"](notebooks/{path.name})" in first_screen, f"{path.name} is not in the README's first screen"
+
+
+def test_ruff_passes_on_the_code():
+    """`ruff check` and `ruff format --check` (configuration in pyproject.toml), as the pre-commit hooks run them."""
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+    for args in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        done = subprocess.run([ruff, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"ruff {' '.join(args)}:\n{done.stdout}{done.stderr}"
+
+
+def test_every_pre_commit_hook_runs_a_script_of_the_project_or_ruff():
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert {repo["repo"] for repo in config["repos"]} == {"local"}  # offline: nothing to fetch
+    for hook in hooks:
+        command = hook["entry"].split()
+        assert command[0] in ("ruff", "python"), hook["id"]
+        if command[0] == "python":
+            assert (ROOT / command[1]).is_file(), f"{hook['id']}: {command[1]} does not exist"
+    assert {"ruff-check", "ruff-format", "notebooks-clean", "student-copies"} <= {hook["id"] for hook in hooks}
