@@ -159,7 +159,9 @@ def _built(clone: Path, out: Path) -> dict:
         env=_clean_env(),
     )
     built = {"wheel": sorted(out.glob("nnlib_course-*.whl")), "sdist": sorted(out.glob("nnlib_course-*.tar.gz"))}
-    assert [len(v) for v in built.values()] == [1, 1], built
+    assert [len(v) for v in built.values()] == [1, 1], (
+        f"expected one wheel and one sdist named nnlib_course-* (PEP 625, as PyPI requires), got {sorted(out.iterdir())}"
+    )
     _run([sys.executable, "-m", "twine", "check", "--strict", *map(str, out.iterdir())], timeout=300)
     return {kind: paths[0] for kind, paths in built.items()}
 
