@@ -273,40 +273,55 @@ def test_every_piece_has_a_stub_followed_by_its_check(path):
         )
 
 
+@pytest.fixture(scope="module")
+def kernel():
+    """One kernel for every student copy (the copies run one after another in it, each after ``%reset -f``): a
+    fresh kernel, NumPy, pandas, matplotlib and MNIST for each copy cost a minute of the run (70 s here)."""
+    nbclient = pytest.importorskip("nbclient")
+    client = nbclient.NotebookClient(
+        new_notebook(),
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(STUDENT)}},
+    )
+    with client.setup_kernel():
+        yield client
+
+
 @needs_copies
 @pytest.mark.parametrize("path", [p for p in COURSE if p.name[:2] in WITH_PIECES], ids=lambda p: p.stem)
-def test_a_student_copy_runs_its_setup_then_every_stub_and_check_says_not_implemented(path):
+def test_a_student_copy_runs_its_setup_then_every_stub_and_check_says_not_implemented(path, kernel):
     """A learner runs the copy from the top. Its cells before the first stub are the course notebook's own (checked
     here), which nbval runs, so only the setup and import cells run again here; from the first stub on, the stubs
     and the checks run, as a learner going through them would: a stub may raise only NotImplementedError, and each
     check must say "not implemented yet", with no traceback. (A stub that defines a function raises only when
-    called, inside its check; an exercise's answer is such a stub.)"""
-    nbclient = pytest.importorskip("nbclient")
+    called, inside its check; an exercise's answer is such a stub.) The copy starts from an empty namespace
+    (``%reset -f``), so nothing a copy run before defined can stand in for what this one leaves out."""
     nb = _student(path)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    first = next(i for i, c in enumerate(code) if _is_stub(c))
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    first = next(n for n, (_, c) in enumerate(code) if _is_stub(c))
     course = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-    assert [c.source for c in code[:first]] == course[:first], f"{path.name}: the cells before the first stub differ"
-    client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(STUDENT)}}
-    )
+    assert [c.source for _, c in code[:first]] == course[:first], f"{path.name}: the cells before the first stub differ"
+    nb.cells.append(new_code_cell("%reset -f"))
+    kernel.nb = nb
+    kernel.execute_cell(nb.cells[-1], len(nb.cells) - 1)
     checked = 0
-    with client.setup_kernel():
-        for n, cell in enumerate(code):
-            if n >= first and not (_is_stub(cell) or _is_check(cell)):
-                continue
-            if 2 <= n < first:  # beyond the setup cell and the imports: run by nbval in the course notebook
-                continue
-            client.execute_cell(cell, nb.cells.index(cell))
-            errors = [o for o in cell.outputs if o.output_type == "error"]
-            text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-            if _is_check(cell):
-                assert not errors and "not implemented yet" in text, f"{path.name}, code cell {n}: {text}{errors}"
-                checked += 1
-            else:
-                assert not errors or (n >= first and errors[0].ename == "NotImplementedError"), (
-                    f"{path.name}, code cell {n}: {errors[0].ename}: {errors[0].evalue}"
-                )
+    for n, (index, cell) in enumerate(code):
+        if n >= first and not (_is_stub(cell) or _is_check(cell)):
+            continue
+        if 2 <= n < first:  # beyond the setup cell and the imports: run by nbval in the course notebook
+            continue
+        kernel.execute_cell(cell, index)
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        if _is_check(cell):
+            assert not errors and "not implemented yet" in text, f"{path.name}, code cell {n}: {text}{errors}"
+            checked += 1
+        else:
+            assert not errors or (n >= first and errors[0].ename == "NotImplementedError"), (
+                f"{path.name}, code cell {n}: {errors[0].ename}: {errors[0].evalue}"
+            )
     assert checked >= 1
 
 
