@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .download import find_or_download
 from .functional import one_hot as _one_hot
@@ -340,10 +341,7 @@ def random_shift(X, rng, max_shift: int = 2, side: int = 28) -> np.ndarray:
     padded = np.zeros((N, side + 2 * m, side + 2 * m), dtype=X.dtype)
     padded[:, m : m + side, m : m + side] = X.reshape(N, side, side)
     dy, dx = rng.integers(-m, m + 1, size=(2, N))
-    out = np.empty((N, side, side), dtype=X.dtype)
-    for sy in range(-m, m + 1):  # 25 groups for m = 2, not a loop over images
-        for sx in range(-m, m + 1):
-            idx = np.flatnonzero((dy == sy) & (dx == sx))
-            if idx.size:
-                out[idx] = padded[idx, m - sy : m - sy + side, m - sx : m - sx + side]
-    return out.reshape(X.shape)
+    # Every side x side window of each padded image, as a view (no copy): windows[n, a, b] starts at row a,
+    # column b. Image n shifted by (dy, dx) is its window at (m - dy, m - dx); one fancy index copies them all.
+    windows = sliding_window_view(padded, (side, side), axis=(1, 2))  # (N, 2m+1, 2m+1, side, side)
+    return windows[np.arange(N), m - dy, m - dx].reshape(X.shape)

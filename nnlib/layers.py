@@ -735,13 +735,14 @@ class Model:
         """
         return self._forward(self.check_input(X), training)
 
-    def predict_proba(self, X, batch_size: int = 10000):
-        """Output of the network (probabilities for a softmax model) (N, n_out), computed in chunks."""
+    def predict_proba(self, X, batch_size: int = 1000):
+        """Output of the network (probabilities for a softmax model) (N, n_out), computed ``batch_size`` rows
+        at a time (small chunks keep a convolutional network's im2col columns small; see ``nnlib.evaluate``)."""
         batch_size = positive_int(batch_size, "batch_size")
         X = self.check_input(X)
         return np.concatenate([self._forward(X[i : i + batch_size], False)[0] for i in range(0, len(X), batch_size)])
 
-    def predict(self, X, batch_size: int = 10000):
+    def predict(self, X, batch_size: int = 1000):
         """Predicted class labels (N,)."""
         return self.predict_proba(X, batch_size).argmax(axis=1)
 

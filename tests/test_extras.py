@@ -126,3 +126,22 @@ def test_random_shift_takes_images_as_well_as_rows():
         np.testing.assert_array_equal(out.reshape(6, 784), flat)
     with pytest.raises(ValueError, match=r"\(N, 784\) or \(N, 1, 28, 28\)"):
         nnlib.random_shift(np.zeros((2, 1, 14, 56)), rng=0)
+
+
+def test_random_shift_equals_the_plain_loop_over_images():
+    # random_shift picks each image's window out of a strided view in one fancy index; this is the loop it
+    # replaces (one image at a time, the same draws of rng), and the two must agree exactly.
+    def reference(X, seed, m, side=28):
+        dy, dx = np.random.default_rng(seed).integers(-m, m + 1, size=(2, len(X)))
+        out = np.zeros((len(X), side, side), X.dtype)
+        for n, img in enumerate(X.reshape(-1, side, side)):
+            padded = np.pad(img, m)
+            out[n] = padded[m - dy[n] : m - dy[n] + side, m - dx[n] : m - dx[n] + side]
+        return out.reshape(X.shape)
+
+    X = np.random.default_rng(2).random((300, 784), dtype=np.float32)
+    for m in (0, 1, 2, 3):
+        for seed in (0, 1, 2):
+            out = nnlib.random_shift(X, rng=seed, max_shift=m)
+            np.testing.assert_array_equal(out, reference(X, seed, m))
+            assert out.flags.writeable and out.flags.c_contiguous and not np.shares_memory(out, X)

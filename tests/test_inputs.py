@@ -173,3 +173,22 @@ def test_features_of_any_per_example_shape():
         as_features(bad, (1, 2, 2))
     with pytest.raises(ValueError, match="no rows"):
         as_features(np.zeros((0, 1, 2, 2)), (1, 2, 2))
+
+
+def test_evaluate_and_predict_go_through_the_model_in_chunks_of_1000_rows_by_default():
+    # A CNN's im2col columns for 10,000 images take more than a gigabyte: one such chunk took 25 s to evaluate
+    # where ten chunks of 1,000 took 1.5 s (notebook 14, 1 thread). The default keeps every chunk small.
+    model = nnlib.mlp([4, 3], rng=0)
+    seen = []
+    original = model._forward
+
+    def recording(X, training=False):
+        seen.append(len(X))
+        return original(X, training)
+
+    model._forward = recording
+    X, y = np.zeros((2500, 4), np.float32), np.zeros(2500, int)
+    nnlib.evaluate(model, X, y)
+    assert seen and max(seen) == 1000 and sum(seen) == 2500
+    seen.clear()
+    assert model.predict(X).shape == (2500,) and max(seen) == 1000 and sum(seen) == 2500
