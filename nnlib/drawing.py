@@ -191,15 +191,11 @@ def saliency(model, x) -> tuple:
     The score is the input of the model's loss layer (the logit z_k before a softmax). g > 0 where more ink
     would raise the score: the pixels that speak for k; g < 0 where ink speaks against it.
     """
-    layers = getattr(model, "layers", None)
-    if layers is None:
+    if not callable(getattr(model, "input_gradient", None)):
         raise TypeError(f"saliency needs an nnlib Model (made of layers, e.g. nnlib.mlp), got {type(model).__name__}")
     x = np.asarray(x, dtype=model.dtype).reshape(1, -1)
     out, caches = model.forward(x)
     k = int(np.argmax(out[0]))
-    body = layers[:-1] if layers[-1] is model.loss_fn else layers
     d = np.zeros((1, model.n_out), dtype=x.dtype)
     d[0, k] = 1.0  # d(score_k) / d(scores)
-    for layer, cache in zip(reversed(body), reversed(caches[: len(body)])):
-        d = layer.backward(d, cache)  # need_dX defaults to True: down to the input
-    return k, np.asarray(d, dtype=np.float32).reshape(-1)
+    return k, np.asarray(model.input_gradient(d, caches), dtype=np.float32).reshape(-1)

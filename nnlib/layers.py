@@ -763,6 +763,20 @@ class Model:
                 d = layer.backward(d, caches[i])
         return self.grads
 
+    def input_gradient(self, d, caches):
+        """``backward`` through every layer down to the input: returns dX (N, *input_shape), the gradient with
+        respect to the examples themselves (a saliency map: :func:`nnlib.drawing.saliency`). ``d`` and ``caches``
+        as for ``backward``. The gradients of the last ``backward`` (``grads``) are left as they were.
+        """
+        kept = [layer.grads for layer in self._body]
+        try:
+            for layer, cache in zip(reversed(self._body), reversed(caches[: len(self._body)])):
+                d = layer.backward(d, cache)  # need_dX defaults to True
+        finally:
+            for layer, grads in zip(self._body, kept):
+                layer.grads = grads
+        return d
+
     def _loss(self, out, Y, caches, grad: bool):
         cache = caches[-1] if self.loss_fn is self.layers[-1] else None
         return self.loss_fn.loss_grad(out, Y, cache) if grad else (self.loss_fn.loss(out, Y, cache), None)

@@ -288,3 +288,30 @@ def test_the_closeness_check_catches_a_wrong_preprocessing(digits, mutant):
     min_corr, max_mad = CLOSE["scaled"]
     print(f"mutant {mutant}: correlation {corr:.3f}, mean |difference| {mad:.4f}")
     assert corr < min_corr or mad > max_mad
+
+
+def test_saliency_leaves_the_gradients_of_the_last_backward_pass_as_they_were(rng):
+    # The pad may draw between a backward pass and the optimiser's step: it must not change what the step uses.
+    model = nnlib.Model([nnlib.Linear(784, 16), nnlib.ReLU(), nnlib.Linear(16, 10), nnlib.SoftmaxCrossEntropy()], rng=0)
+    X, y = rng.random((5, 784)).astype(np.float32), np.arange(5)
+    _, grads, _ = model.loss_and_grads(X, y)
+    before = {k: v.copy() for k, v in grads.items()}
+    saliency(model, X[0])
+    after = model.grads
+    assert after.keys() == before.keys()
+    for k in before:
+        np.testing.assert_array_equal(after[k], before[k])
+    # and the input gradient of a batch is that of each example on its own
+    out, caches = model.forward(X)
+    d = np.zeros_like(out)
+    d[:, 3] = 1.0
+    dX = model.input_gradient(d, caches)
+    assert dX.shape == X.shape
+    np.testing.assert_allclose(dX[2], saliency_of_class(model, X[2], 3), rtol=1e-5, atol=1e-7)
+
+
+def saliency_of_class(model, x, k):
+    out, caches = model.forward(x[None])
+    d = np.zeros_like(out)
+    d[0, k] = 1.0
+    return model.input_gradient(d, caches)[0]
