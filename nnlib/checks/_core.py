@@ -228,6 +228,25 @@ def _shape(out, expected, hint_transposed: str):
 # -- gradient hints (03, 04, 09) ----------------------------------------------------------------
 
 
+def _draws_from_rng(draw, what: str, how: str):
+    """Fail unless ``draw(rng)`` (an array) repeats for generators seeded alike and differs for other seeds.
+
+    ``what`` names the draws in the plural ("weights", "masks", "orders"); ``how`` is the call that makes
+    them from the generator, as a hint ("the permutation, rng.permutation(N)").
+    """
+    a, b, c = (draw(np.random.default_rng(seed)) for seed in (5, 5, 6))
+    if not np.array_equal(a, b):
+        raise _Fail(
+            f"two calls with generators seeded alike gave different {what}: draw {how} from rng, the generator "
+            "passed in, not from np.random, so that a seeded run can be repeated."
+        )
+    if np.array_equal(a, c):
+        raise _Fail(
+            f"generators with different seeds gave the same {what}: draw {how} from rng, the generator passed "
+            "in, not from a generator made inside your function."
+        )
+
+
 def _rel(a, b) -> float:
     """``rel_error``, or infinity when the shapes differ (a wrong shape is a failed check, not a crash)."""
     return rel_error(a, b) if np.shape(a) == np.shape(b) else np.inf
