@@ -21,7 +21,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["to_mnist", "render_strokes", "read_image", "saliency", "box_matrix"]
+__all__ = ["to_mnist", "render_strokes", "read_image", "saliency", "as_model_input", "box_matrix"]
 
 BOX = 20  # the digit's bounding box is fitted into BOX x BOX pixels ...
 SIZE = 28  # ... which sit in a SIZE x SIZE image
@@ -184,16 +184,25 @@ def read_image(data) -> np.ndarray:
     return np.clip((ink - paper - 0.05) / (top - paper - 0.05), 0, 1).astype(np.float32)
 
 
+def as_model_input(model, X) -> np.ndarray:
+    """Images X (N, 784), one per row, in the shape ``model`` takes per example: (N, 784) for an MLP,
+    (N, 1, 28, 28) for a convolutional network (its ``input_shape``). The values are not changed."""
+    X = np.asarray(X)
+    shape = getattr(model, "input_shape", None)
+    return X.reshape(len(X), *(shape if isinstance(shape, tuple) else (-1,)))
+
+
 def saliency(model, x) -> tuple:
     """``(k, g)``: the class k the model predicts for one image x (784,) and g (784,), the gradient of k's
     score with respect to every input pixel (backpropagation through the model's layers, down to the input).
+    The model may be an MLP or a convolutional network (x goes in as the (1, 28, 28) image it takes).
 
     The score is the input of the model's loss layer (the logit z_k before a softmax). g > 0 where more ink
     would raise the score: the pixels that speak for k; g < 0 where ink speaks against it.
     """
     if not callable(getattr(model, "input_gradient", None)):
         raise TypeError(f"saliency needs an nnlib Model (made of layers, e.g. nnlib.mlp), got {type(model).__name__}")
-    x = np.asarray(x, dtype=model.dtype).reshape(1, -1)
+    x = as_model_input(model, np.asarray(x, dtype=model.dtype).reshape(1, -1))
     out, caches = model.forward(x)
     k = int(np.argmax(out[0]))
     d = np.zeros((1, model.n_out), dtype=x.dtype)

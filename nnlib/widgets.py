@@ -23,7 +23,7 @@ import zlib
 
 import numpy as np
 
-from .drawing import read_image, render_strokes, saliency, to_mnist
+from .drawing import as_model_input, read_image, render_strokes, saliency, to_mnist
 from .inputs import as_features, as_labels, positive_int
 from .networks import mlp
 from .optim import SGD, Momentum
@@ -122,6 +122,11 @@ def _image_model(model, tool: str, n_out=None):
             f"{tool} needs a model such as nnlib.mlp([784, 100, 10]) (with predict_proba, n_in and "
             f"n_out); got {model!r}"
         )
+    if model.n_in is None:
+        raise ValueError(
+            f"{tool} needs a model that knows its input shape: train it first, or build it with "
+            f"input_shape=(1, 28, 28) (a convolutional network) or (784,)"
+        )
     if model.n_in != 784:
         raise ValueError(f"{tool} shows 28x28 images, so the model must take 784 inputs; this one takes {model.n_in}")
     if n_out is not None and model.n_out != n_out:
@@ -148,13 +153,17 @@ def _show_probs(bars, p):
 
 
 class TestSetBrowser(_Tool):
-    """Browse ``X`` (N, 784) with labels ``y`` (N,) through the eyes of ``model``."""
+    """Browse ``X`` (N, 784) or images (N, 1, 28, 28) with labels ``y`` (N,) through the eyes of ``model`` (an MLP
+    or a convolutional network)."""
 
     __test__ = False  # not a pytest test class, despite its name
 
     def __init__(self, model, X, y):
         w = _w()
         _image_model(model, "TestSetBrowser")
+        X = np.asarray(X)
+        if X.ndim > 2 and X.shape[1:] in ((1, 28, 28), (28, 28)):  # images, as a convolutional network takes them
+            X = X.reshape(len(X), 784)
         self.X = as_features(X, model.n_in)
         if np.ndim(y) == 2 and np.shape(y)[1] == 1:
             raise ValueError(f"TestSetBrowser needs labels y (N,), got shape {np.shape(y)}: pass y.ravel()")
@@ -163,7 +172,7 @@ class TestSetBrowser(_Tool):
         self.y = as_labels(y, model.n_out, name="y")
         if len(self.y) != len(self.X):
             raise ValueError(f"X has {len(self.X)} rows but y has {len(self.y)} labels")
-        self.P = model.predict_proba(self.X)
+        self.P = model.predict_proba(as_model_input(model, self.X))
         self.pred = self.P.argmax(axis=1)
         self.mistakes = np.flatnonzero(self.pred != self.y)
         self.index_box = w.BoundedIntText(value=0, min=0, max=len(self.X) - 1, description="index")
@@ -662,7 +671,7 @@ class DigitPad(_Tool):
                 self._error(problem)
         else:
             x = img.reshape(1, 784).astype(np.float32)
-            self.probs = self.model.predict_proba(x)[0]
+            self.probs = self.model.predict_proba(as_model_input(self.model, x))[0]
             k = int(self.probs.argmax())
             self.label.value = f"<b>prediction: {k}</b> (p = {self.probs[k]:.2f})"
             if hasattr(self.model, "layers"):
