@@ -8,6 +8,7 @@ Needs Debian's chromium (/usr/bin/chromium) and playwright's Python package, whi
 playwright's own browser download is never used. Skipped, saying why, when either is missing.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -147,128 +148,122 @@ def _wait_for_prediction(page, k):
     )
 
 
-def test_notebook_10_widgets_render_in_jupyterlab(lab):
+@contextlib.contextmanager
+def _notebook(lab, name, shows, timeout):
+    """A page of headless Chromium with notebook ``name`` open in JupyterLab and run: yields once a widget shows
+    the text ``shows``; fails with the traceback if a cell raises first."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    base, token, tmp_path = lab
+    base, token, _ = lab
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            _open(page, base, token, NOTEBOOK)
+            _open(page, base, token, name)
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            # The test-set browser: its summary, an image and a prediction label.
-            widgets = page.locator(".jupyter-widgets")
-            # Wait for the summary, or stop at the first traceback (no data, say) instead of timing out.
+            # Wait for the text, or stop at the first traceback (no data, say) instead of timing out.
             page.wait_for_function(
-                "() => [...document.querySelectorAll(" + json.dumps(ERRORS) + ")].some(e => e.textContent.includes("
-                "'Traceback')) || [...document.querySelectorAll('.jupyter-widgets')].some("
-                "w => w.textContent.includes('mistakes in 10000 images'))",
-                timeout=300_000,
+                "text => [...document.querySelectorAll(" + json.dumps(ERRORS) + ")].some(e => e.textContent"
+                ".includes('Traceback')) || [...document.querySelectorAll('.jupyter-widgets')].some("
+                "w => w.textContent.includes(text))",
+                arg=shows,
+                timeout=timeout,
             )
             tracebacks = [t for t in page.locator(ERRORS).all_text_contents() if "Traceback" in t]
             if tracebacks:
                 t = tracebacks[0]
                 pytest.fail(
-                    f"a cell of {NOTEBOOK} raised in JupyterLab:\n"
+                    f"a cell of {name} raised in JupyterLab:\n"
                     + (t if len(t) < 3000 else f"{t[:600]}\n...\n{t[-2000:]}")
                 )
-            widgets.get_by_text("mistakes in 10000 images").wait_for(timeout=10_000)
-            widgets.get_by_text("predicted").first.wait_for(timeout=60_000)
-            widgets.get_by_text("draw a digit on the canvas").wait_for(timeout=120_000)
-            images = page.locator(".jupyter-widgets img")
-            assert images.count() >= 2, "the widgets' images did not render"
-            assert images.first.evaluate("img => img.naturalWidth") > 0
-            # Clicking "next mistake" moves the browser to a wrong prediction.
-            page.get_by_role("button", name="next mistake").click()
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.jupyter-widgets span')].some("
-                "s => (s.getAttribute('style') || '').includes('crimson') && s.textContent.includes('predicted'))",
-                timeout=30_000,
-            )
-            page.screenshot(path=str(tmp_path / "notebook10.png"), full_page=False)
-            # The digit pad: a canvas (anywidget), its note about a missing canvas hidden once it shows.
-            canvas = page.locator("canvas.nnlib-pad-canvas")
-            canvas.wait_for(timeout=60_000)
-            canvas.scroll_into_view_if_needed()
-            assert canvas.evaluate("c => [c.width, c.height]") == [280, 280]
-            page.get_by_text("No canvas above?").wait_for(state="hidden", timeout=30_000)
-            # Draw a 7 with the mouse: the bar, then the stem (two strokes, real pointer events).
-            _stroke(page, canvas, [(60, 50), (220, 50)])
-            _stroke(page, canvas, [(218, 55), (170, 150), (130, 250)])
-            inked = canvas.evaluate(
-                "c => { const d = c.getContext('2d').getImageData(0, 0, 280, 280).data;"
-                " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 128; return n; }"
-            )
-            assert inked > 3000, f"the strokes did not draw on the canvas ({inked} dark pixels)"
-            label = widgets.get_by_text("prediction:")
-            label.wait_for(timeout=30_000)
-            _wait_for_prediction(page, 7)
-            widgets.get_by_text("what it looks at", exact=True).wait_for(timeout=10_000)
-            page.screenshot(path=str(tmp_path / "digit_pad.png"), full_page=False)
-            # The pad's clear button empties the canvas and the prediction.
-            page.get_by_role("button", name="clear").click()
-            widgets.get_by_text("draw a digit on the canvas").wait_for(timeout=30_000)
-            page.wait_for_function(
-                "() => { const c = document.querySelector('canvas.nnlib-pad-canvas');"
-                " const d = c.getContext('2d').getImageData(0, 0, 280, 280).data;"
-                " for (let i = 0; i < d.length; i += 4) if (d[i] < 128) return false; return true; }",
-                timeout=30_000,
-            )
-            # A finger: Chromium's own touch events (through the DevTools protocol) become pointer events of
-            # type touch on the canvas. Draw a 1.
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
-            box = canvas.bounding_box()
-            scale = box["width"] / 280
-            for kind, y in [("touchStart", 30)] + [("touchMove", y) for y in range(45, 260, 15)] + [("touchEnd", 0)]:
-                points = [] if kind == "touchEnd" else [{"x": box["x"] + 140 * scale, "y": box["y"] + y * scale}]
-                cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
-            assert canvas.evaluate("c => c.dataset.pointer") == "touch"
-            _wait_for_prediction(page, 1)
-            page.screenshot(path=str(tmp_path / "digit_pad_touch.png"), full_page=False)
+            yield page
         finally:
             browser.close()
+
+
+def test_notebook_10_widgets_render_in_jupyterlab(lab):
+    tmp_path = lab[2]
+    with _notebook(lab, NOTEBOOK, "mistakes in 10000 images", timeout=300_000) as page:
+        # The test-set browser: its summary, an image and a prediction label.
+        widgets = page.locator(".jupyter-widgets")
+        widgets.get_by_text("mistakes in 10000 images").wait_for(timeout=10_000)
+        widgets.get_by_text("predicted").first.wait_for(timeout=60_000)
+        widgets.get_by_text("draw a digit on the canvas").wait_for(timeout=120_000)
+        images = page.locator(".jupyter-widgets img")
+        assert images.count() >= 2, "the widgets' images did not render"
+        assert images.first.evaluate("img => img.naturalWidth") > 0
+        # Clicking "next mistake" moves the browser to a wrong prediction.
+        page.get_by_role("button", name="next mistake").click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jupyter-widgets span')].some("
+            "s => (s.getAttribute('style') || '').includes('crimson') && s.textContent.includes('predicted'))",
+            timeout=30_000,
+        )
+        page.screenshot(path=str(tmp_path / "notebook10.png"), full_page=False)
+        # The digit pad: a canvas (anywidget), its note about a missing canvas hidden once it shows.
+        canvas = page.locator("canvas.nnlib-pad-canvas")
+        canvas.wait_for(timeout=60_000)
+        canvas.scroll_into_view_if_needed()
+        assert canvas.evaluate("c => [c.width, c.height]") == [280, 280]
+        page.get_by_text("No canvas above?").wait_for(state="hidden", timeout=30_000)
+        # Draw a 7 with the mouse: the bar, then the stem (two strokes, real pointer events).
+        _stroke(page, canvas, [(60, 50), (220, 50)])
+        _stroke(page, canvas, [(218, 55), (170, 150), (130, 250)])
+        inked = canvas.evaluate(
+            "c => { const d = c.getContext('2d').getImageData(0, 0, 280, 280).data;"
+            " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 128; return n; }"
+        )
+        assert inked > 3000, f"the strokes did not draw on the canvas ({inked} dark pixels)"
+        label = widgets.get_by_text("prediction:")
+        label.wait_for(timeout=30_000)
+        _wait_for_prediction(page, 7)
+        widgets.get_by_text("what it looks at", exact=True).wait_for(timeout=10_000)
+        page.screenshot(path=str(tmp_path / "digit_pad.png"), full_page=False)
+        # The pad's clear button empties the canvas and the prediction.
+        page.get_by_role("button", name="clear").click()
+        widgets.get_by_text("draw a digit on the canvas").wait_for(timeout=30_000)
+        page.wait_for_function(
+            "() => { const c = document.querySelector('canvas.nnlib-pad-canvas');"
+            " const d = c.getContext('2d').getImageData(0, 0, 280, 280).data;"
+            " for (let i = 0; i < d.length; i += 4) if (d[i] < 128) return false; return true; }",
+            timeout=30_000,
+        )
+        # A finger: Chromium's own touch events (through the DevTools protocol) become pointer events of
+        # type touch on the canvas. Draw a 1.
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+        box = canvas.bounding_box()
+        scale = box["width"] / 280
+        for kind, y in [("touchStart", 30)] + [("touchMove", y) for y in range(45, 260, 15)] + [("touchEnd", 0)]:
+            points = [] if kind == "touchEnd" else [{"x": box["x"] + 140 * scale, "y": box["y"] + y * scale}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+        assert canvas.evaluate("c => c.dataset.pointer") == "touch"
+        _wait_for_prediction(page, 1)
+        page.screenshot(path=str(tmp_path / "digit_pad_touch.png"), full_page=False)
 
 
 def test_digit_pad_falls_back_to_its_grid_without_anywidget(lab):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    base, token, tmp_path = lab
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            _open(page, base, token, FALLBACK)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            widgets = page.locator(".jupyter-widgets")
-            page.wait_for_function(
-                "() => [...document.querySelectorAll(" + json.dumps(ERRORS) + ")].some(e => e.textContent.includes("
-                "'Traceback')) || [...document.querySelectorAll('.jupyter-widgets')].some("
-                "w => w.textContent.includes('draw a digit on the grid'))",
-                timeout=120_000,
-            )
-            tracebacks = [t for t in page.locator(ERRORS).all_text_contents() if "Traceback" in t]
-            assert not tracebacks, f"a cell of {FALLBACK} raised:\n{tracebacks[0][-3000:]}"
-            widgets.get_by_text("because the drawing canvas needs anywidget").wait_for(timeout=10_000)
-            assert page.locator("canvas.nnlib-pad-canvas").count() == 0
-            cells = page.locator(".jupyter-widgets.widget-gridbox button")
-            assert cells.count() == 14 * 14
-            for i in range(3, 12):
-                cells.nth(i * 14 + 7).click()
-            widgets.get_by_text("prediction:").wait_for(timeout=30_000)
-            # The upload: a white PNG has no ink (the pad says so), a dark 1 on white paper gives a prediction.
-            sys.path.insert(0, str(ROOT))
-            from nnlib.widgets import png_bytes
+    tmp_path = lab[2]
+    with _notebook(lab, FALLBACK, "draw a digit on the grid", timeout=120_000) as page:
+        widgets = page.locator(".jupyter-widgets")
+        widgets.get_by_text("because the drawing canvas needs anywidget").wait_for(timeout=10_000)
+        assert page.locator("canvas.nnlib-pad-canvas").count() == 0
+        cells = page.locator(".jupyter-widgets.widget-gridbox button")
+        assert cells.count() == 14 * 14
+        for i in range(3, 12):
+            cells.nth(i * 14 + 7).click()
+        widgets.get_by_text("prediction:").wait_for(timeout=30_000)
+        # The upload: a white PNG has no ink (the pad says so), a dark 1 on white paper gives a prediction.
+        sys.path.insert(0, str(ROOT))
+        from nnlib.widgets import png_bytes
 
-            blank, one = tmp_path / "blank.png", tmp_path / "one.png"
-            blank.write_bytes(png_bytes(np.zeros((28, 28)), scale=4))
-            digit = np.zeros((28, 28))
-            digit[4:24, 13:16] = 1
-            one.write_bytes(png_bytes(digit, scale=4))
-            for path, expected in ((blank, "could not use the upload: the image is empty"), (one, "prediction:")):
-                with page.expect_file_chooser() as chooser:
-                    page.locator(".jupyter-widgets.widget-upload").click()
-                chooser.value.set_files(str(path))
-                widgets.get_by_text(expected).wait_for(timeout=30_000)
-            page.screenshot(path=str(tmp_path / "digit_pad_grid.png"), full_page=False)
-        finally:
-            browser.close()
+        blank, one = tmp_path / "blank.png", tmp_path / "one.png"
+        blank.write_bytes(png_bytes(np.zeros((28, 28)), scale=4))
+        digit = np.zeros((28, 28))
+        digit[4:24, 13:16] = 1
+        one.write_bytes(png_bytes(digit, scale=4))
+        for path, expected in ((blank, "could not use the upload: the image is empty"), (one, "prediction:")):
+            with page.expect_file_chooser() as chooser:
+                page.locator(".jupyter-widgets.widget-upload").click()
+            chooser.value.set_files(str(path))
+            widgets.get_by_text(expected).wait_for(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "digit_pad_grid.png"), full_page=False)
