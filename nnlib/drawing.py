@@ -184,12 +184,25 @@ def read_image(data) -> np.ndarray:
     return np.clip((ink - paper - 0.05) / (top - paper - 0.05), 0, 1).astype(np.float32)
 
 
+NO_INPUT_SHAPE = (
+    "needs a model that knows its input shape: train it first, or build it with input_shape=(1, 28, 28) "
+    "(a convolutional network) or (784,)"
+)
+
+
 def as_model_input(model, X) -> np.ndarray:
     """Images X (N, 784), one per row, in the shape ``model`` takes per example: (N, 784) for an MLP,
-    (N, 1, 28, 28) for a convolutional network (its ``input_shape``). The values are not changed."""
+    (N, 1, 28, 28) for a convolutional network (its ``input_shape``). The values are not changed.
+
+    A ``Model`` that has not fixed its input shape yet (a CNN before training, built without input_shape)
+    gets a ValueError that says so, not one about a shape the caller never passed.
+    """
     X = np.asarray(X)
-    shape = getattr(model, "input_shape", None)
-    return X.reshape(len(X), *(shape if isinstance(shape, tuple) else (-1,)))
+    if not hasattr(model, "input_shape"):  # a network of notebook 04 or one of the learner's own: flat rows
+        return X.reshape(len(X), -1)
+    if model.input_shape is None:
+        raise ValueError(f"{type(model).__name__} {NO_INPUT_SHAPE}")
+    return X.reshape(len(X), *model.input_shape)
 
 
 def saliency(model, x) -> tuple:
@@ -201,7 +214,9 @@ def saliency(model, x) -> tuple:
     would raise the score: the pixels that speak for k; g < 0 where ink speaks against it.
     """
     if not callable(getattr(model, "input_gradient", None)):
-        raise TypeError(f"saliency needs an nnlib Model (made of layers, e.g. nnlib.mlp), got {type(model).__name__}")
+        raise TypeError(
+            f"saliency needs an nnlib Model (nnlib.mlp, or nnlib.Model made of layers), got {type(model).__name__}"
+        )
     x = as_model_input(model, np.asarray(x, dtype=model.dtype).reshape(1, -1))
     out, caches = model.forward(x)
     k = int(np.argmax(out[0]))

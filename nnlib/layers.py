@@ -765,10 +765,12 @@ class Model:
 
     def input_gradient(self, d, caches):
         """``backward`` through every layer down to the input: returns dX (N, *input_shape), the gradient with
-        respect to the examples themselves (a saliency map: :func:`nnlib.drawing.saliency`). ``d`` and ``caches``
-        as for ``backward``. The gradients of the last ``backward`` (``grads``) are left as they were.
+        respect to the examples themselves (a saliency map: :func:`nnlib.drawing.saliency`). ``d`` as for
+        ``backward``; ``caches`` from ``forward(X)``, which predicts (dropout off, batch norm on its running
+        statistics): caches of a training pass would backpropagate through the batch's own statistics. The
+        gradients of the last ``backward`` (``grads``) are left as they were.
         """
-        kept = [layer.grads for layer in self._body]
+        kept = [dict(layer.grads) for layer in self._body]
         try:
             for layer, cache in zip(reversed(self._body), reversed(caches[: len(self._body)])):
                 d = layer.backward(d, cache)  # need_dX defaults to True

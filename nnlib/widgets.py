@@ -23,7 +23,7 @@ import zlib
 
 import numpy as np
 
-from .drawing import as_model_input, read_image, render_strokes, saliency, to_mnist
+from .drawing import NO_INPUT_SHAPE, as_model_input, read_image, render_strokes, saliency, to_mnist
 from .inputs import as_features, as_labels, positive_int
 from .networks import mlp
 from .optim import SGD, Momentum
@@ -123,10 +123,7 @@ def _image_model(model, tool: str, n_out=None):
             f"n_out); got {model!r}"
         )
     if model.n_in is None:
-        raise ValueError(
-            f"{tool} needs a model that knows its input shape: train it first, or build it with "
-            f"input_shape=(1, 28, 28) (a convolutional network) or (784,)"
-        )
+        raise ValueError(f"{tool} {NO_INPUT_SHAPE}")
     if model.n_in != 784:
         raise ValueError(f"{tool} shows 28x28 images, so the model must take 784 inputs; this one takes {model.n_in}")
     if n_out is not None and model.n_out != n_out:
@@ -428,6 +425,9 @@ class DigitPad(_Tool):
     each covering 2x2 pixels), scaled to 28x28, softened like a pen stroke and centred, with a line saying
     why, and an upload of a PNG of a digit (a photo, a scan, a drawing from another program).
 
+    ``model`` is an MLP (784 inputs) or a convolutional network that knows its input shape (1, 28, 28): the
+    image goes in in the shape the model takes, and the gradient map is backpropagated through its layers.
+
     ``set_drawing(cells)`` sets the grid's cells (an (n, n) array; it works on a canvas pad too);
     ``set_strokes(strokes)`` draws strokes as the canvas sends them; ``set_picture(image)`` shows a 2-D
     image of any size (white ink on black in [0, 1]); ``image()`` is what the model receives.
@@ -674,7 +674,7 @@ class DigitPad(_Tool):
             self.probs = self.model.predict_proba(as_model_input(self.model, x))[0]
             k = int(self.probs.argmax())
             self.label.value = f"<b>prediction: {k}</b> (p = {self.probs[k]:.2f})"
-            if hasattr(self.model, "layers"):
+            if callable(getattr(self.model, "input_gradient", None)):  # an nnlib Model: its gradient map too
                 _, self.gradient = saliency(self.model, x[0])
                 self.seen.value = saliency_png(self.gradient)
                 self.seen_label.value = (

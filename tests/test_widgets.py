@@ -481,11 +481,13 @@ def test_saliency_of_a_convolutional_network_is_its_input_gradient(rng):
 def test_browser_takes_a_convolutional_network_and_images(rng):
     cnn = _cnn()
     X, y = _data(rng)
-    for given in (X, X.reshape(-1, 1, 28, 28)):
+    for given in (X, X.reshape(-1, 1, 28, 28), X.reshape(-1, 28, 28)):
         browser = TestSetBrowser(cnn, given, y)
         np.testing.assert_array_equal(browser.pred, cnn.predict(X.reshape(-1, 1, 28, 28)))
 
 
-def test_a_network_that_does_not_know_its_input_shape_is_told_what_to_do():
-    with pytest.raises(ValueError, match=r"train it first, or build it with input_shape=\(1, 28, 28\)"):
-        DigitPad(_cnn(input_shape=None), canvas=False)
+def test_a_network_that_does_not_know_its_input_shape_is_told_what_to_do(rng):
+    X, y = _data(rng)
+    for make in (lambda m: DigitPad(m, canvas=False), lambda m: TestSetBrowser(m, X, y)):
+        with pytest.raises(ValueError, match=r"train it first, or build it with input_shape=\(1, 28, 28\)"):
+            make(_cnn(input_shape=None))

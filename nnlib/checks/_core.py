@@ -225,14 +225,14 @@ def _shape(out, expected, hint_transposed: str):
         raise _Fail(f"your result has shape {shape}; expected {tuple(expected)}.")
 
 
-# -- gradient hints (03, 04, 09) ----------------------------------------------------------------
+# -- randomness: draws from the generator passed in (lab 15, dropout) ----------------------------
 
 
 def _draws_from_rng(draw, what: str, how: str):
     """Fail unless ``draw(rng)`` (an array) repeats for generators seeded alike and differs for other seeds.
 
     ``what`` names the draws in the plural ("weights", "masks", "orders"); ``how`` is the call that makes
-    them from the generator, as a hint ("the permutation, rng.permutation(N)").
+    them from the generator, as a hint ("the permutation (rng.permutation(N))").
     """
     a, b, c = (draw(np.random.default_rng(seed)) for seed in (5, 5, 6))
     if not np.array_equal(a, b):
@@ -243,8 +243,12 @@ def _draws_from_rng(draw, what: str, how: str):
     if np.array_equal(a, c):
         raise _Fail(
             f"generators with different seeds gave the same {what}: draw {how} from rng, the generator passed "
-            "in, not from a generator made inside your function."
+            "in, afresh at every call (not from np.random after np.random.seed, not from a generator seeded "
+            "inside your function, not a draw kept from an earlier call)."
         )
+
+
+# -- gradient hints (03, 04, 09) ----------------------------------------------------------------
 
 
 def _rel(a, b) -> float:
