@@ -1,5 +1,7 @@
 """Helpers for the tests of nnlib.checks (tests/test_checks.py, tests/test_checks_conv.py): run a check on a
-piece and assert its verdict, one line when it passes, the failing case with the intended hint when it fails."""
+piece and assert its verdict, one line when it passes, the failing case with the intended hint when it fails.
+And ``small_cnn``, the convolutional network the drawing and widget tests hand to saliency, the pad and the browser.
+"""
 
 
 def verdict(capsys, check, *pieces):
@@ -26,3 +28,13 @@ def fails(capsys, check, *pieces, hint):
 
 def stub(*args, **kwargs):
     raise NotImplementedError()
+
+
+def small_cnn(input_shape=(1, 28, 28), dtype=None):
+    """conv 3x3 (4 filters), ReLU, pool, Linear to 10 classes, on 28x28 digits; ``input_shape=None``: a model that
+    has not fixed its input shape yet."""
+    import nnlib
+    from nnlib import Conv2D, Flatten, MaxPool2D
+
+    layers = [Conv2D(1, 4, 3, padding=1), nnlib.ReLU(), MaxPool2D(2), Flatten(), nnlib.Linear(4 * 14 * 14, 10)]
+    return nnlib.Model([*layers, nnlib.SoftmaxCrossEntropy()], rng=0, input_shape=input_shape, dtype=dtype)

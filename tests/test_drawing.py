@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import nnlib
-from nnlib.drawing import box_matrix, read_image, render_strokes, saliency, to_mnist
+from checking import small_cnn  # tests/checking.py
+from nnlib.drawing import as_model_input, box_matrix, read_image, render_strokes, saliency, to_mnist
 from nnlib.widgets import png_bytes
 
 CANVAS = 280
@@ -227,14 +228,18 @@ def test_read_image_reads_dark_ink_on_white_paper(mnist):
         read_image(data[:60])
 
 
-def test_saliency_is_the_gradient_of_the_predicted_score(rng):
-    model = nnlib.mlp([784, 16, 10], rng=0)
+# The CNN is float64 throughout: Conv2D takes no float64 input into float32 weights, and the differences need it.
+@pytest.mark.parametrize(
+    "make", [lambda: nnlib.mlp([784, 16, 10], rng=0), lambda: small_cnn(dtype=np.float64)], ids=["mlp", "cnn"]
+)
+def test_saliency_is_the_gradient_of_the_predicted_score(rng, make):
+    model = make()
     x = rng.random(784).astype(np.float32)
     k, g = saliency(model, x)
-    assert k == model.predict(x[None])[0] and g.shape == (784,) and g.dtype == np.float32
+    assert k == model.predict(as_model_input(model, x[None]))[0] and g.shape == (784,) and g.dtype == np.float32
 
     def score(v):  # the logit of class k: the model's layers up to the softmax, in float64
-        a = v[None].astype(np.float64)
+        a = as_model_input(model, v[None].astype(np.float64))
         for layer in model.layers[:-1]:
             a, _ = layer.forward(a)
         return a[0, k]
@@ -320,10 +325,5 @@ def test_input_gradient_restores_grads_a_layer_writes_into_its_own_dict(rng):
 
 
 def test_saliency_of_a_network_without_its_input_shape_says_what_to_do():
-    from nnlib import Conv2D, Flatten
-
-    cnn = nnlib.Model(
-        [Conv2D(1, 2, 3, padding=1), Flatten(), nnlib.Linear(2 * 28 * 28, 10), nnlib.SoftmaxCrossEntropy()]
-    )
     with pytest.raises(ValueError, match=r"Model needs a model that knows its input shape: train it first"):
-        saliency(cnn, np.zeros(784, np.float32))
+        saliency(small_cnn(input_shape=None), np.zeros(784, np.float32))

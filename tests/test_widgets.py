@@ -277,6 +277,7 @@ def test_next_mistake_walks_through_every_mistake_in_order(rng):
 
 # -- the digit pad's canvas (anywidget), and its fallback to the grid ---------------------------------
 
+from checking import small_cnn  # noqa: E402  (tests/checking.py)
 from nnlib.drawing import render_strokes, saliency, to_mnist  # noqa: E402
 from nnlib.widgets import _uploaded_bytes  # noqa: E402
 
@@ -443,15 +444,8 @@ def test_saliency_png_is_red_for_positive_blue_for_negative_white_at_zero():
 # -- a convolutional network (notebook 14) in the pad and the browser -----------------------------------------
 
 
-def _cnn(input_shape=(1, 28, 28), dtype=None):
-    from nnlib import Conv2D, Flatten, MaxPool2D
-
-    layers = [Conv2D(1, 4, 3, padding=1), nnlib.ReLU(), MaxPool2D(2), Flatten(), nnlib.Linear(4 * 14 * 14, 10)]
-    return nnlib.Model([*layers, nnlib.SoftmaxCrossEntropy()], rng=0, input_shape=input_shape, dtype=dtype)
-
-
 def test_canvas_pad_takes_a_convolutional_network():
-    cnn = _cnn()
+    cnn = small_cnn()
     pad = _canvas_pad(cnn)
     pad.canvas.strokes = SEVEN
     expected = to_mnist(render_strokes(SEVEN, 280, pad.canvas.line_width))
@@ -461,25 +455,8 @@ def test_canvas_pad_takes_a_convolutional_network():
     np.testing.assert_allclose(pad.gradient, g)
 
 
-def test_saliency_of_a_convolutional_network_is_its_input_gradient(rng):
-    cnn = _cnn(dtype=np.float64)  # float64 throughout, for the central differences
-    x = rng.random(784)
-    k, g = saliency(cnn, x)
-
-    def score(v):  # the logit of class k
-        a = v.reshape(1, 1, 28, 28).astype(np.float64)
-        for layer in cnn.layers[:-1]:
-            a, _ = layer.forward(a)
-        return a[0, k]
-
-    for i in rng.choice(784, 4, replace=False):
-        e = np.zeros(784)
-        e[i] = 1e-3
-        assert g[i] == pytest.approx((score(x + e) - score(x - e)) / 2e-3, rel=1e-2, abs=1e-5)
-
-
 def test_browser_takes_a_convolutional_network_and_images(rng):
-    cnn = _cnn()
+    cnn = small_cnn()
     X, y = _data(rng)
     for given in (X, X.reshape(-1, 1, 28, 28), X.reshape(-1, 28, 28)):
         browser = TestSetBrowser(cnn, given, y)
@@ -490,4 +467,4 @@ def test_a_network_that_does_not_know_its_input_shape_is_told_what_to_do(rng):
     X, y = _data(rng)
     for make in (lambda m: DigitPad(m, canvas=False), lambda m: TestSetBrowser(m, X, y)):
         with pytest.raises(ValueError, match=r"train it first, or build it with input_shape=\(1, 28, 28\)"):
-            make(_cnn(input_shape=None))
+            make(small_cnn(input_shape=None))
